@@ -1,0 +1,6 @@
+"""`python -m gradelib` runs the gradelib command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,43 @@
+"""Generate the learners' notebooks (course/) from the instructor's (solutions/) with nbgrader."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .course import REPO_ROOT, nbgrader_config, units as course_units
+
+__all__ = ["ReleaseError", "release"]
+
+
+class ReleaseError(RuntimeError):
+    """nbgrader could not generate a unit; the message carries its log."""
+
+
+def release(
+    *,
+    root: str | os.PathLike = REPO_ROOT,
+    units: list[str] | None = None,
+    release_dir: str | os.PathLike | None = None,
+) -> list[Path]:
+    """Run nbgrader's generate_assignment for every unit; return the notebooks written.
+
+    The gradebook nbgrader needs for this is a throwaway one: the grading command keeps
+    its own. ``release_dir`` defaults to ``<root>/course``.
+    """
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    root = Path(root).resolve()
+    names = list(units) if units is not None else course_units(root)
+    out = Path(release_dir).resolve() if release_dir else root / "course"
+    written = []
+    with tempfile.TemporaryDirectory(prefix="gradelib-release-") as tmp:
+        config = nbgrader_config(root=root, db_url=f"sqlite:///{tmp}/gradebook.db", release_directory=str(out))
+        api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        for unit in names:
+            result = api.generate_assignment(unit, force=True, create=True)
+            if not result["success"]:
+                raise ReleaseError(f"nbgrader could not release {unit}:\n{result.get('error') or result.get('log')}")
+            written.append(out / unit / f"{unit}.ipynb")
+    return written
