@@ -65,7 +65,6 @@ def test_single_wrong_entry_shows_yours_and_numerical(rng):
     with pytest.raises(GradientCheckError) as info:
         gradelib.check_layer(L.dense_forward, backward, inputs)
     d = info.value.details
-    true = (inputs["x"].T @ np.ones(1))[0] if False else None  # noqa: F841 - placeholder removed below
     assert d["index"] == (1, 2)
     assert d["yours"] - d["numerical"] == pytest.approx(0.5, rel=1e-6)
 

@@ -1,0 +1,54 @@
+"""Tests of gradelib.diagnose: naming the constant factor, the transpose, the zeros."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradelib.diagnose import explain
+
+
+def measured(true, rng, n=3):
+    """(v, <true, v>) for n random sign directions: what the checker measures."""
+    dirs = [rng.choice([-1.0, 1.0], size=true.shape) for _ in range(n)]
+    return [(v, float(np.sum(true * v))) for v in dirs]
+
+
+@pytest.mark.parametrize(
+    "factor, batch, key, words",
+    [
+        (-1.0, 8, "sign", "wrong sign"),
+        (8.0, 8, "scale", "8 times too large, and 8 is the batch size"),
+        (1 / 8, 8, "scale", "8 times too small"),
+        (2.0, None, "scale", "twice the right value"),
+        (0.5, None, "scale", "half the right value"),
+        (3.0, None, "scale", "it is 3 times the right value. If 3 is your batch size"),
+        (-3.0, None, "scale", "has the wrong sign and is off by a constant factor: it is -3 times"),
+        (1.7, None, "scale", "1.7 times the right value"),
+    ],
+)
+def test_constant_factor_is_named(factor, batch, key, words, rng):
+    """Is a gradient off by a constant told the constant, and what it usually means?"""
+    true = rng.standard_normal((4, 5))
+    got_key, sentence, details = explain(factor * true, measured(true, rng), name="W", batch=batch)
+    assert got_key == key and words in sentence
+    assert details["factor"] == pytest.approx(factor, rel=1e-9)
+
+
+def test_transpose_is_named(rng):
+    """Is a square gradient in transposed positions recognised?"""
+    true = rng.standard_normal((5, 5))
+    key, sentence, _ = explain(true.T.copy(), measured(true, rng), name="Wh", batch=None)
+    assert key == "transpose" and "dWh" in sentence
+
+
+def test_zeros_are_named(rng):
+    """Is an all-zero gradient recognised?"""
+    true = rng.standard_normal(6)
+    assert explain(np.zeros(6), measured(true, rng), name="b", batch=None)[0] == "zeros"
+
+
+def test_unrelated_error_gets_no_false_name(rng):
+    """Is a gradient wrong in an irregular way left unnamed rather than misdiagnosed?"""
+    true = rng.standard_normal((4, 4))
+    wrong = true + rng.standard_normal((4, 4))
+    assert explain(wrong, measured(true, rng), name="W", batch=4)[0] == "mismatch"
