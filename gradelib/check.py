@@ -216,10 +216,11 @@ def _verify(objective: Objective, names, grads, rng, *, batch, on_fail) -> Gradi
     reports = []
     for k, name in enumerate(names):
         probe = Probe(objective, k, grads[k], rtol=rtol)
-        smooth, failed, worst, kinked = [], None, 0.0, 0
+        smooth, failed, worst, kinked, noisy = [], None, 0.0, 0, False
         for _ in range(DIRECTIONS):
             v = probe.signs(rng)
             res = probe.direction(v)
+            noisy |= res.noisy
             if res.ok:
                 smooth.append((v, res.num))
                 worst = max(worst, res.rel_error)
@@ -233,6 +234,10 @@ def _verify(objective: Objective, names, grads, rng, *, batch, on_fail) -> Gradi
                     failed = failed or failures[0]
         if failed:
             raise _failure(probe, name, failed, smooth, batch, on_fail, rtol)
+        if noisy and not notes:
+            notes.append(f"The finite differences for {name} were noisy at the usual step (float32 arithmetic inside "
+                         "the function, or strong curvature): the check used a larger step, so it can miss small errors.")
+            warnings.warn(notes[-1], LowPrecisionWarning, stacklevel=3)
         if kinked:
             notes.append(f"{kinked} entr{'y' if kinked == 1 else 'ies'} of {name} sit on a kink (a ReLU at 0, a tie in "
                          "a max); any one-sided derivative is accepted there.")

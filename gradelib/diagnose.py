@@ -26,7 +26,7 @@ def explain(g: np.ndarray, directions: list[tuple[np.ndarray, float]], *, name: 
         return "mismatch", "", {}
     yours = np.array([float(np.sum(g * v)) for v, _ in directions])
     c = float(yours @ nums / (nums @ nums))
-    if abs(c - 1) > FIT and _fits(c * nums, yours):
+    if abs(c - 1) > 1e-2 and _fits(c * nums, yours):
         key, sentence = _factor(c, name, batch)
         return key, sentence, {"factor": c}
     if g.ndim == 2 and g.shape[0] == g.shape[1] and not np.allclose(g, g.T):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["as_scalar", "machine_eps", "numerical_gradient", "step_size"]
+__all__ = ["as_scalar", "machine_eps", "numerical_gradient"]
 
 
 def machine_eps(*dtypes) -> float:
@@ -20,16 +20,6 @@ def machine_eps(*dtypes) -> float:
         if dt is not None and np.issubdtype(dt, np.floating):
             eps = max(eps, float(np.finfo(dt).eps))
     return eps
-
-
-def step_size(x: np.ndarray, eps: float) -> float:
-    """A central-difference step balancing truncation (~h^2) against round-off (~eps/h).
-
-    The optimum is h ~ eps^(1/3) times the scale of x: about 6e-6 for float64 arrays of
-    order one, 5e-3 for a function that computes in float32.
-    """
-    scale = float(np.sqrt(np.mean(np.square(x)))) if x.size else 1.0
-    return eps ** (1 / 3) * max(1.0, scale)
 
 
 def as_scalar(value, *, what: str = "f(x)") -> float:

@@ -143,6 +143,16 @@ def test_float32_layer_warns_and_passes(seed):
     assert any("float32" in w for w in report.warnings)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_float32_hidden_in_a_float64_function_never_fails_spuriously(seed):
+    """Does a correct layer that computes in float32 but returns float64 pass?"""
+    rng = np.random.default_rng(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gradelib.LowPrecisionWarning)
+        gradelib.check_layer(L.hidden32_forward, L.hidden32_backward,
+                             {"x": rng.standard_normal((8, 16)), "W": rng.standard_normal((16, 4))}, seed=seed)
+
+
 def test_float32_layer_with_a_real_error_still_fails(rng):
     """Is the float32 tolerance still tight enough to catch a sign error?"""
     def backward(dout, cache):
