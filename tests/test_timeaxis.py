@@ -1,0 +1,49 @@
+"""Tests of gradelib.timeaxis: naming the time step where an RNN's gradient stops matching."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradelib
+from gradelib import GradientCheckError
+from tests import layers as L
+
+
+def test_rnn_passes_with_time_axis(rng):
+    """Does a correct RNN pass with time_axis=1?"""
+    gradelib.check_layer(L.rnn_forward, L.rnn_backward, rnn_inputs(rng), time_axis=1)
+
+
+@pytest.mark.parametrize(
+    "backward, step, words",
+    [
+        (L.rnn_backward_no_carry, 4, "not carried back through time"),
+        (L.rnn_backward_last_step_weights, 5, "sums over all time steps"),
+    ],
+    ids=["gradient not carried back", "weights from last step only"],
+)
+def test_rnn_mistakes_name_the_time_step(backward, step, words, rng):
+    """Does a classic BPTT mistake fail with the time step where the gradient stops matching?"""
+    with pytest.raises(GradientCheckError) as info:
+        gradelib.check_layer(L.rnn_forward, backward, rnn_inputs(rng), time_axis=1)
+    err = info.value
+    assert err.details["time_step"] == step
+    assert f"stops matching at t={step}" in str(err) and words in str(err)
+
+
+def rnn_inputs(rng, N=3, T=6, D=4, H=5):
+    return {
+        "x": rng.standard_normal((N, T, D)),
+        "h0": rng.standard_normal((N, H)),
+        "Wx": rng.standard_normal((D, H)) * 0.5,
+        "Wh": rng.standard_normal((H, H)) * 0.5,
+        "b": rng.standard_normal(H),
+    }
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_correct_rnn_passes_for_every_seed(seed):
+    """Does a correct RNN pass, with and without time_axis, across seeds?"""
+    rng = np.random.default_rng(seed)
+    gradelib.check_layer(L.rnn_forward, L.rnn_backward, rnn_inputs(rng, T=4), seed=seed, time_axis=1)
+    gradelib.check_layer(L.rnn_forward, L.rnn_backward, rnn_inputs(rng, T=3), seed=seed)
