@@ -24,6 +24,13 @@ __all__ = ["check_gradient", "check_layer"]
 
 DIRECTIONS = 3  # random directions per input
 RTOL = {True: 1e-6, False: 1e-3}  # keyed by "computes in float64"
+# Salts the seed: a learner who draws x from default_rng(0) must not get dout == x from the
+# checker's default seed 0 (x.T @ dout would then be symmetric and hide a transposed dW).
+_SALT = 0x67726164
+
+
+def _generator(seed: int) -> np.random.Generator:
+    return np.random.default_rng([_SALT, int(seed)])
 KINK_BUDGET = 400  # evaluations per input spent on resolving kinks
 LOCALISE_BUDGET = 64  # evaluations spent on finding the worst entry (2 per halving)
 
@@ -66,7 +73,7 @@ def check_layer(forward, backward, inputs, *, seed: int = 0, time_axis: int | No
         raise ValueError(f"time_axis={time_axis!r} is not an axis of the output, which has shape {out.shape}.")
     if time_axis is not None:
         time_axis %= out.ndim
-    rng = np.random.default_rng(seed)
+    rng = _generator(seed)
     dout = rng.standard_normal(out.shape)
     grads = layer.run_backward(dout, cache)
     eps = machine_eps(out.dtype, *(g.dtype for g in grads))
@@ -76,7 +83,7 @@ def check_layer(forward, backward, inputs, *, seed: int = 0, time_axis: int | No
     on_fail = None
     if time_axis is not None:
         on_fail = lambda: time_report(layer, names, values, grads, dout, time_axis=time_axis,  # noqa: E731
-                                      rtol=RTOL[eps <= 1e-15], rng=np.random.default_rng(seed + 1))
+                                      rtol=RTOL[eps <= 1e-15], rng=_generator(seed + 1))
     return _verify(objective, names, grads, rng, batch=batch, on_fail=on_fail)
 
 
@@ -121,7 +128,7 @@ def check_gradient(f, x, grad, *, seed: int = 0) -> GradientReport:
         grads = gradient_list(grad, names, [values[0].shape], who="grad")
     eps = machine_eps(dtypes[0], grads[0].dtype)
     objective = Objective(evaluate, values, eps, base=base, calls=1)
-    return _verify(objective, names, grads, np.random.default_rng(seed), batch=None, on_fail=None)
+    return _verify(objective, names, grads, _generator(seed), batch=None, on_fail=None)
 
 
 class _Layer:

@@ -119,23 +119,28 @@ class Probe:
         # A failure: look closer with a second step size before any verdict.
         up2, down2 = self.obj.at(self.k, 2 * h * v), self.obj.at(self.k, -2 * h * v)
         num2 = (up2 - down2) / (4 * h)
-        if abs(num - num2) > self.rtol * scale:
-            # The two steps disagree: round-off from arithmetic less precise than the output's
-            # dtype says (float32 inside a float64 function), or strong curvature. Retry with a
-            # step a thousand times larger, where that round-off is a thousand times smaller.
-            big = 1000 * h
-            numb = (self.obj.at(self.k, big * v) - self.obj.at(self.k, -big * v)) / (2 * big)
-            numb2 = (self.obj.at(self.k, 2 * big * v) - self.obj.at(self.k, -2 * big * v)) / (4 * big)
-            allowed = self.rtol * scale + (self.noise + 4 * abs(num - num2)) * h / big + 4 * abs(numb - numb2)
-            if abs(numb - yours) <= allowed:
-                return DirectionResult(numb, yours, scale, True, False, noisy=True)
-        base = self.obj.base
-        d1 = (up - base) / h - (base - down) / h
-        d2 = (up2 - base) / (2 * h) - (base - down2) / (2 * h)
-        jitter = 8 * self.noise
-        kink = abs(d1) > jitter and abs(d2 - 2 * d1) > 0.25 * abs(d1) + jitter
-        allowed = self.rtol * scale + self.noise + 4 * abs(num - num2)
-        return DirectionResult(num, yours, scale, abs(num - yours) <= allowed, kink)
+        if abs(num - num2) <= self.rtol * scale + self.noise:
+            # Consistent at two steps: a smooth function (the mismatch is real) or an exact kink,
+            # where a piecewise-linear function has equal central differences but one-sided
+            # slopes that differ by the same amount at both steps: D(2h) = D(h), not 2 D(h).
+            base = self.obj.base
+            d1 = (up - base) / h - (base - down) / h
+            d2 = (up2 - base) / (2 * h) - (base - down2) / (2 * h)
+            jitter = 8 * self.noise
+            kink = abs(d1) > jitter and abs(d2 - 2 * d1) > 0.25 * abs(d1) + jitter
+            ok = abs(num - yours) <= self.rtol * scale + self.noise + 4 * abs(num - num2)
+            return DirectionResult(num, yours, scale, ok, kink)
+        # The two steps disagree: round-off from arithmetic less precise than the output's dtype
+        # says (float32 inside a float64 function), or a kink within the step. Retry with a step
+        # a thousand times larger, where that round-off is a thousand times smaller.
+        big = 1000 * h
+        numb = (self.obj.at(self.k, big * v) - self.obj.at(self.k, -big * v)) / (2 * big)
+        numb2 = (self.obj.at(self.k, 2 * big * v) - self.obj.at(self.k, -2 * big * v)) / (4 * big)
+        allowed = self.rtol * scale + (self.noise + 4 * abs(num - num2)) * h / big + 4 * abs(numb - numb2)
+        if abs(numb - yours) <= allowed:
+            return DirectionResult(numb, yours, scale, True, False, noisy=True)
+        # Not smooth at any of these steps: treat as a kink, so the caller looks at smaller blocks.
+        return DirectionResult(num, yours, scale, False, True)
 
     def signs(self, rng: np.random.Generator) -> np.ndarray:
         """A random direction: a sign per entry, scaled by the entry's size."""
