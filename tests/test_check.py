@@ -271,3 +271,13 @@ def test_relu_passes_for_any_pattern_of_zeros(seed, zeros):
     x = rng.standard_normal((3, 5))
     x[rng.random(x.shape) < zeros] = 0.0
     gradelib.check_layer(L.relu_forward, L.relu_backward, {"x": x}, seed=seed)
+
+
+def test_learner_seed_zero_does_not_hide_a_transposed_gradient():
+    """With inputs from default_rng(0) and the checker's default seed 0, is a transposed dW still caught?"""
+    rng = np.random.default_rng(0)
+    inputs = {"x": rng.standard_normal((4, 3)), "W": rng.standard_normal((3, 3)), "b": np.zeros(3)}
+    backward, _, _ = L.WRONG_DENSE["values transposed"]
+    with pytest.raises(GradientCheckError) as info:
+        gradelib.check_layer(L.dense_forward, backward, inputs)
+    assert info.value.diagnosis == "transpose"
