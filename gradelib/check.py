@@ -8,6 +8,7 @@ worst entry before it is raised as a ``GradientCheckError``. A correct gradient 
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -35,6 +36,22 @@ KINK_BUDGET = 400  # evaluations per input spent on resolving kinks
 LOCALISE_BUDGET = 64  # evaluations spent on finding the worst entry (2 per halving)
 
 
+def _learner_facing(check):
+    """Raise a failed check from the public function itself: the learner's traceback ends at
+    their own call, not inside gradelib (their code's own exception stays chained below)."""
+
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        __tracebackhide__ = True
+        try:
+            return check(*args, **kwargs)
+        except (GradientCheckError, TypeError, ValueError) as exc:
+            raise exc.with_traceback(None) from exc.__cause__
+
+    return wrapper
+
+
+@_learner_facing
 def check_layer(forward, backward, inputs, *, seed: int = 0, time_axis: int | None = None) -> GradientReport:
     """Check ``backward`` against numerical derivatives of ``forward``.
 
@@ -87,6 +104,7 @@ def check_layer(forward, backward, inputs, *, seed: int = 0, time_axis: int | No
     return _verify(objective, names, grads, rng, batch=batch, on_fail=on_fail)
 
 
+@_learner_facing
 def check_gradient(f, x, grad, *, seed: int = 0) -> GradientReport:
     """Check ``grad`` against numerical derivatives of the scalar function ``f`` at ``x``.
 
@@ -268,10 +286,10 @@ def _failure(probe: Probe, name, failed, smooth, batch, on_fail, rtol) -> Gradie
     if timing:
         key = "time" if key == "mismatch" else key
         details.update(timing[1])
-    message = f"The gradient for {name!r} does not match the numerical gradient. " + (sentence + " " if sentence else "")
-    message += where.strip()
+    lines = [f"The gradient for {name!r} does not match the numerical gradient.", sentence, where.strip()]
     if timing:
-        message += " " + timing[0]
-    message += f" (Relative error {res.rel_error:.1e} along a random direction; tolerance {rtol:.0e}.)"
+        lines.append(timing[0])
+    lines.append(f"(Relative error {res.rel_error:.1e} along a random direction; tolerance {rtol:.0e}.)")
+    message = "\n".join(line for line in lines if line)
     details.update(rel_error=res.rel_error, tolerance=rtol)
     return GradientCheckError(message, input=name, diagnosis=key, details=details)
