@@ -186,7 +186,9 @@ def test_learner_solves_the_first_exercise_of_unit_01_in_jupyterlab(lab, page, t
     test_cell.scroll_into_view_if_needed()
     shots("run_all_stub_fails")
     message = error.inner_text()
-    assert "NotImplementedError" in message or "not implemented" in message.lower(), message
+    assert "Traceback" in message and (
+        "NotImplementedError" in message or "not implemented" in message.lower()
+    ), f"the first test, run against the stub, should fail saying it is not implemented; it says:\n{message}"
 
     # Type the solution over the stub, run the stub and its test again.
     editor = cells.nth(stub_at).locator(".cm-content")
@@ -200,7 +202,8 @@ def test_learner_solves_the_first_exercise_of_unit_01_in_jupyterlab(lab, page, t
     wait_for_idle_kernel(page)
     test_cell.scroll_into_view_if_needed()
     shots("test_passes")
-    expect(test_cell.locator(STDERR)).to_have_count(0)
+    errors = test_cell.locator(STDERR).all_inner_texts()
+    assert not errors, "the first test still fails after typing the solution:\n" + "\n".join(errors)
 
     # Save, and find the new code on disk.
     page.keyboard.press("Control+s")
