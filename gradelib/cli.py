@@ -8,10 +8,14 @@ __all__ = ["main"]
 
 
 def _release(args: argparse.Namespace) -> int:
-    from .release import release
+    from .release import ReleaseError, release
 
-    for path in release(units=args.units or None):
-        print(f"released {path}")
+    try:
+        for path in release(units=args.units or None):
+            print(f"released {path}")
+    except ReleaseError as error:
+        print(f"gradelib release: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

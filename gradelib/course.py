@@ -8,9 +8,10 @@ commands both take their settings from `nbgrader_config()`, so the two cannot dr
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
-__all__ = ["CODE_STUB", "REPO_ROOT", "nbgrader_config", "units"]
+__all__ = ["CODE_STUB", "REPO_ROOT", "nbgrader_config", "tools_on_path", "units"]
 
 # An editable install puts the package next to solutions/ and course/.
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,18 @@ def nbgrader_config(*, root: str | os.PathLike = REPO_ROOT, db_url: str | None =
     cd.db_url = db_url or "sqlite:///" + str(Path(cd.root) / "gradebook.db")
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     return c
+
+
+def tools_on_path() -> None:
+    """Put this interpreter's scripts folder first on PATH.
+
+    nbgrader runs `alembic` (gradebook migrations) as a subprocess found on PATH, which fails
+    when `.venv/bin/gradelib` is called without the virtualenv activated.
+    """
+    scripts = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    if path[0] != scripts:
+        os.environ["PATH"] = os.pathsep.join([scripts, *path])
 
 
 def units(root: str | os.PathLike = REPO_ROOT) -> list[str]:

@@ -5,7 +5,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .course import REPO_ROOT, nbgrader_config, units as course_units
+from .course import REPO_ROOT, nbgrader_config, tools_on_path, units as course_units
 
 __all__ = ["ReleaseError", "release"]
 
@@ -28,6 +28,7 @@ def release(
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    tools_on_path()
     root = Path(root).resolve()
     names = list(units) if units is not None else course_units(root)
     out = Path(release_dir).resolve() if release_dir else root / "course"
@@ -38,6 +39,6 @@ def release(
         for unit in names:
             result = api.generate_assignment(unit, force=True, create=True)
             if not result["success"]:
-                raise ReleaseError(f"nbgrader could not release {unit}:\n{result.get('error') or result.get('log')}")
+                raise ReleaseError(f"nbgrader could not release {unit}:\n{result.get('log') or result.get('error')}")
             written.append(out / unit / f"{unit}.ipynb")
     return written
