@@ -19,11 +19,13 @@ def release(
     root: str | os.PathLike = REPO_ROOT,
     units: list[str] | None = None,
     release_dir: str | os.PathLike | None = None,
+    db_url: str | None = None,
 ) -> list[Path]:
     """Run nbgrader's generate_assignment for every unit; return the notebooks written.
 
     The gradebook nbgrader needs for this is a throwaway one: the grading command keeps
-    its own. ``release_dir`` defaults to ``<root>/course``.
+    its own, unless ``db_url`` names one (grading fills its gradebook this way).
+    ``release_dir`` defaults to ``<root>/course``.
     """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -34,7 +36,7 @@ def release(
     out = Path(release_dir).resolve() if release_dir else root / "course"
     written = []
     with tempfile.TemporaryDirectory(prefix="gradelib-release-") as tmp:
-        config = nbgrader_config(root=root, db_url=f"sqlite:///{tmp}/gradebook.db", release_directory=str(out))
+        config = nbgrader_config(root=root, db_url=db_url or f"sqlite:///{tmp}/gradebook.db", release_directory=str(out))
         api = NbGraderAPI(CourseDirectory(config=config), config=config)
         for unit in names:
             result = api.generate_assignment(unit, force=True, create=True)
