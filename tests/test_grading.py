@@ -264,3 +264,11 @@ def test_class_report_lists_every_exercise(graded):
             assert f"| {r.unit} | {grade_id} |" in table
     assert "badjson" in table and "unreadable" in table
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_reports_a_missing_submissions_folder(tmp_path, capsys):
+    """Does `gradelib grade` on a folder that does not exist say so and exit 2?"""
+    from gradelib.cli import main
+
+    assert main(["grade", "--submissions", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
+    assert "no submissions folder" in capsys.readouterr().err
