@@ -105,7 +105,7 @@ def check_layer(forward, backward, inputs, *, seed: int = 0, time_axis: int | No
 
 
 @_learner_facing
-def check_gradient(f, x, grad, *, seed: int = 0) -> GradientReport:
+def check_gradient(f, x, grad, *, seed: int = 0, name: str = "x") -> GradientReport:
     """Check ``grad`` against numerical derivatives of the scalar function ``f`` at ``x``.
 
     Parameters
@@ -118,19 +118,23 @@ def check_gradient(f, x, grad, *, seed: int = 0) -> GradientReport:
         The gradient of f at x, or a function ``grad(x)`` returning it.
     seed : int
         Seeds the private random generator of the directions.
+    name : str
+        What to call x in messages, e.g. ``"W1"`` when f is the loss as a function of W1.
     """
     __tracebackhide__ = True
+    if not isinstance(name, str) or not name.isidentifier():
+        raise TypeError(f"check_gradient(..., name=...): name must be a Python identifier such as 'W1'; got {name!r}.")
     if not callable(f):
         raise TypeError(f"check_gradient(f, x, grad): f must be a function of x; got {type(f).__name__}.")
-    names, values = prepare_inputs({"x": x})
+    names, values = prepare_inputs({name: x})
     dtypes = []
 
     def evaluate(vals):
         arg = vals[0].copy()
         value = call(f, arg, role="the function")
         if not np.array_equal(arg, vals[0]):
-            raise GradientCheckError(f"{_fname(f)} changed its input x in place. Work on a copy of x.", input="x",
-                                     diagnosis="inplace", details={"where": "x", "stage": "f"})
+            raise GradientCheckError(f"{_fname(f)} changed its input {name} in place. Work on a copy of {name}.",
+                                     input=name, diagnosis="inplace", details={"where": name, "stage": "f"})
         try:
             number = as_scalar(value, what=_fname(f))
         except TypeError as exc:

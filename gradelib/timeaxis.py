@@ -56,10 +56,13 @@ def time_report(layer, names, values, grads, dout, *, time_axis: int, rtol: floa
         bad.update({n: steps for n, steps in per_step.items() if steps})
     if not bad:
         return None
-    return _sentence(bad, T, [names[k] for k in timed])
+    batch = values[timed[0]].shape[0] if timed and time_axis > 0 else None
+    states = [names[k] for k in untimed  # per-example inputs such as h0: (N, H), not shared weights
+              if batch is not None and values[k].ndim >= 2 and values[k].shape[0] == batch and not names[k].startswith("W")]
+    return _sentence(bad, T, [names[k] for k in timed], states)
 
 
-def _sentence(bad: dict, T: int, timed: list[str]) -> tuple[str, dict]:
+def _sentence(bad: dict, T: int, timed: list[str], states: list[str] = ()) -> tuple[str, dict]:
     last = T - 1
     timed_bad = [n for n in timed if n in bad]
     # The headline comes from inputs that have the time axis when they fail: that is where the
@@ -85,11 +88,22 @@ def _sentence(bad: dict, T: int, timed: list[str]) -> tuple[str, dict]:
             "At step t the gradient on h_t is dh[:, t] plus the dh_prev that step t+1 sends back."
         )
     elif not timed_bad and timed:
-        weights = ", ".join(f"d{n}" for n in bad)
-        sentence += (
-            f" d{', d'.join(timed)} {'is' if len(timed) == 1 else 'are'} right, but {weights} {'is' if len(bad) == 1 else 'are'} not: "
-            "weight gradients are sums over all time steps (dWx += x_t.T @ dz_t at every step), not the last step's alone."
-        )
+        right = f" d{', d'.join(timed)} {'is' if len(timed) == 1 else 'are'} right, but "
+        weights = [n for n in bad if n not in states]
+        bad_states = [n for n in bad if n in states]
+        if weights:
+            listed = ", ".join(f"d{n}" for n in weights)
+            sentence += right + (
+                f"{listed} {'is' if len(weights) == 1 else 'are'} not: weight gradients are sums over all time "
+                "steps (dWx += x_t.T @ dz_t at every step), not the last step's alone."
+            )
+        if bad_states:
+            listed = ", ".join(f"d{n}" for n in bad_states)
+            verb = ("is" if len(bad_states) == 1 else "are") + (" wrong too" if weights else " not")
+            sentence += (" " if weights else right) + (
+                f"{listed} {verb}: the gradient on the initial state is the "
+                "dh_prev that step 0 sends back, after the whole backward sweep."
+            )
     return sentence, {"time_step": first_bad, "bad_steps": {n: list(s) for n, s in bad.items()}}
 
 

@@ -95,3 +95,13 @@ def test_errors_are_assertion_errors(rng):
     """Can a plain `except AssertionError` (nbgrader, pytest) catch a failed check?"""
     with pytest.raises(AssertionError):
         gradelib.check_gradient(f, rng.standard_normal(3), np.zeros(3))
+
+
+def test_name_labels_the_input_in_messages(rng):
+    """Does name='W1' make a failure speak of W1 and dW1 rather than x?"""
+    W = rng.standard_normal((3, 4))
+    with pytest.raises(GradientCheckError) as info:
+        gradelib.check_gradient(lambda w: float(np.sum(w**2)), W, -2 * W, name="W1")
+    assert info.value.input == "W1" and "dW1" in str(info.value)
+    with pytest.raises(TypeError, match="identifier"):
+        gradelib.check_gradient(lambda w: 0.0, W, W, name="not a name")

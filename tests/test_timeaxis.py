@@ -47,3 +47,12 @@ def test_correct_rnn_passes_for_every_seed(seed):
     rng = np.random.default_rng(seed)
     gradelib.check_layer(L.rnn_forward, L.rnn_backward, rnn_inputs(rng, T=4), seed=seed, time_axis=1)
     gradelib.check_layer(L.rnn_forward, L.rnn_backward, rnn_inputs(rng, T=3), seed=seed)
+
+
+def test_wrong_initial_state_gradient_is_not_called_a_weight(rng):
+    """Is a wrong dh0 explained as the initial state's gradient, not as a weight summed over steps?"""
+    with pytest.raises(GradientCheckError) as info:
+        gradelib.check_layer(L.rnn_forward, L.rnn_backward_zero_dh0, rnn_inputs(rng), time_axis=1)
+    message = str(info.value)
+    assert "dh0" in message and "initial state" in message
+    assert "weight gradients are sums" not in message
