@@ -1,0 +1,162 @@
+"""Benchmark 4: grading a class: ``gradelib grade`` against nbgrader's own autograde, one by one.
+
+The class: ``STUDENTS`` copies of a unit's solution notebook (a full-marks submission), in
+nbgrader's layout ``<student>/<unit>/<unit>.ipynb``. The contenders, from submissions to scores
+in a gradebook:
+
+- ``gradelib grade`` (``gradelib.grading.grade``): its default workers (one per core), each
+  notebook in a sandboxed kernel, feedback pages written too.
+- ``nbgrader autograde``, sequential: a fresh course folder and gradebook, the assignment
+  created with ``generate_assignment``, then ``NbGraderAPI.autograde`` for each student in turn.
+
+Grading takes minutes, so each contender runs once; the two runs follow each other in one
+process. The quick mode grades two submissions of a tiny one-exercise unit.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+
+from gradelib.course import REPO_ROOT, nbgrader_config, tools_on_path
+from gradelib.release import release
+
+from . import BenchmarkSkipped
+from .timing import stopwatch
+
+__all__ = ["plot", "run"]
+
+UNIT = "01_calculus_recap"
+STUDENTS = 20
+QUICK_STUDENTS = 2
+
+
+def _tiny_unit(root: Path) -> str:
+    """A one-exercise nbgrader source notebook under ``root/solutions``, for the quick mode."""
+    unit = "00_tiny"
+    meta = {"schema_version": 3, "locked": False, "solution": True, "grade": False, "grade_id": "square"}
+    test = {"schema_version": 3, "locked": True, "solution": False, "grade": True, "grade_id": "test_square", "points": 1}
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                                           "language": "python"}})
+    nb.cells = [
+        nbformat.v4.new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION",
+                                  metadata={"nbgrader": meta}),
+        nbformat.v4.new_code_cell("assert square(3) == 9, 'square(3) should be 9'", metadata={"nbgrader": test}),
+    ]
+    (root / "solutions" / unit).mkdir(parents=True)
+    nbformat.write(nb, root / "solutions" / unit / f"{unit}.ipynb")
+    return unit
+
+
+def _class(source: Path, unit: str, submissions: Path, students: int) -> list[str]:
+    names = [f"student{i:02d}" for i in range(1, students + 1)]
+    for name in names:
+        folder = submissions / name / unit
+        folder.mkdir(parents=True)
+        shutil.copy(source, folder / f"{unit}.ipynb")
+    return names
+
+
+def _nbgrader_sequential(root: Path, unit: str, submissions: Path, students: list[str], db: Path):
+    """Whether nbgrader graded each student, and whether with full marks."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = nbgrader_config(root=root, db_url=f"sqlite:///{db}", submitted_directory=str(submissions))
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    if not api.generate_assignment(unit, force=True, create=True)["success"]:
+        raise RuntimeError(f"nbgrader could not create the assignment {unit}")
+    ok = [api.autograde(unit, student, force=True, create=True)["success"] for student in students]
+    return ok, _full_marks(f"sqlite:///{db}", unit, students)
+
+
+def _full_marks(db_url: str, unit: str, students: list[str]) -> list[bool]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, "backprop") as gradebook:
+        scores = [gradebook.find_submission(unit, s) for s in students]
+        return [sub.max_score > 0 and sub.score == sub.max_score for sub in scores]
+
+
+@contextmanager
+def _kernel_chatter_to(path: Path):
+    """Send this process's stderr (which the graders' kernels inherit) to ``path``: a kernel's
+    start-up warnings, forty of them, would bury the benchmark's own output."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "wb") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def run(*, quick: bool = False) -> list[dict]:
+    """Rows: each contender's seconds per notebook, and nbgrader's time over gradelib's."""
+    try:
+        from gradelib.grading import grade
+    except ImportError as error:
+        raise BenchmarkSkipped(f"gradelib.grading is not available yet ({error})") from None
+    from sqlalchemy.exc import SAWarning
+
+    tools_on_path()  # nbgrader runs `alembic` from PATH
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        tmp = Path(tmp)
+        course = tmp / "course-root"  # a private nbgrader course: solutions/ (source) and course/ (release)
+        if quick:
+            unit, students = _tiny_unit(course), QUICK_STUDENTS
+        else:
+            unit, students = UNIT, STUDENTS
+            shutil.copytree(REPO_ROOT / "solutions" / unit, course / "solutions" / unit)
+        release(root=course, units=[unit])  # course/<unit> as learners get it: both graders read it
+        source = course / "solutions" / unit / f"{unit}.ipynb"
+        names = _class(source, unit, tmp / "submissions", students)
+
+        try:
+            with _kernel_chatter_to(tmp / "stderr.log"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", SAWarning)  # SQLAlchemy's session warnings from inside nbgrader
+                seconds_nbgrader, (ok, nb_full) = stopwatch(lambda: _nbgrader_sequential(
+                    course, unit, tmp / "submissions", names, tmp / "nbgrader.db"))
+                seconds_gradelib, graded = stopwatch(lambda: grade(
+                    submissions=tmp / "submissions", out=tmp / "gradelib-out", root=course, units=[unit], progress=False))
+        except Exception as error:
+            log = (tmp / "stderr.log").read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"grading failed: {error}\nlast of its log:\n{log}") from error
+        full_marks = [bool(r.scores) and r.score == sum(m for _, m in r.scores.values()) for r in graded.results]
+    ratio = seconds_nbgrader / seconds_gradelib
+    common = {"_unit": unit, "_students": students}
+    return [
+        {"grader": "nbgrader autograde, sequential", "notebooks": students, "seconds per notebook": seconds_nbgrader / students,
+         "× gradelib time": ratio, "all graded": all(ok), "all full marks": len(nb_full) == students and all(nb_full),
+         "_seconds": seconds_nbgrader, **common},
+        {"grader": "gradelib grade, default workers", "notebooks": len(graded.results),
+         "seconds per notebook": seconds_gradelib / max(len(graded.results), 1), "× gradelib time": 1.0,
+         "all graded": len(graded.results) == students and all(r.status == "graded" for r in graded.results),
+         "all full marks": len(full_marks) == students and all(full_marks), "_seconds": seconds_gradelib, **common},
+    ]
+
+
+def plot(rows: list[dict], out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    ax.barh([r["grader"] for r in rows], [r["_seconds"] for r in rows], color=["C7", "C0"])
+    ax.set(xlabel="seconds", title=f"Grading {rows[0]['notebooks']} submissions of {rows[0]['_unit']}")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    path = out_dir / "grading.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return [path]
