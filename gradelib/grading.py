@@ -195,6 +195,51 @@ def _prepare_gradebook(root: Path, units: list[str], db_url: str, scratch: Path)
     release(root=root, units=units, release_dir=scratch, db_url=db_url)
 
 
+def _gradebooks(root: Path, units: list[str], db_url: str, out: Path, work: Path) -> Path:
+    """The jobs' template gradebook (cached by the units' content) and an up-to-date class gradebook.
+
+    nbgrader's generate_assignment takes about a second per unit, so the template is kept in
+    ``out/.cache`` keyed by a hash of the source notebooks, and a new SQLite class gradebook
+    starts as a copy of it.
+    """
+    import hashlib
+
+    import nbgrader
+
+    digest = hashlib.sha256(nbgrader.__version__.encode())
+    for unit in units:
+        digest.update(unit.encode() + (root / "solutions" / unit / f"{unit}.ipynb").read_bytes())
+    cache = out / ".cache"
+    cache.mkdir(exist_ok=True)
+    template = cache / f"template-{digest.hexdigest()[:16]}.db"
+    fresh = not template.is_file()
+    if fresh:
+        for old in cache.glob("template-*.db"):
+            old.unlink()
+        building = work / "template.db"
+        _prepare_gradebook(root, units, _sqlite_url(building), work / "release")
+        shutil.move(building, template)
+    class_db = Path(db_url[len("sqlite:///"):]) if db_url.startswith("sqlite:///") else None
+    if class_db is not None and not class_db.exists():
+        class_db.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(template, class_db)
+    elif fresh or not _has_units(db_url, units):
+        _prepare_gradebook(root, units, db_url, work / "release")
+    return template
+
+
+def _has_units(db_url: str, units: list[str]) -> bool:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url, "backprop") as gradebook:
+        try:
+            for unit in units:
+                gradebook.find_assignment(unit)
+        except MissingEntry:
+            return False
+    return True
+
+
 def _record(gradebook, result: JobResult) -> None:
     """The single writer: copy one job's scores into the class gradebook, clamped to each cell's points."""
     gradebook.update_or_create_student(result.student)
@@ -237,10 +282,9 @@ def grade(
     work = out / ".work"
     shutil.rmtree(work, ignore_errors=True)
     (work / "jobs").mkdir(parents=True)
+    names = sorted({job.unit for job in jobs})  # the class gradebook gains units as they are graded
     db_url = db_url or _sqlite_url(out / "gradebook.db")
-    template = work / "template.db"
-    _prepare_gradebook(root, names, _sqlite_url(template), work / "release")
-    _prepare_gradebook(root, names, db_url, work / "release")
+    template = _gradebooks(root, names, db_url, out, work)
     cells = {unit: _code_cell_count(root / "course" / unit / f"{unit}.ipynb") for unit in names}
 
     workers = max(1, workers or os.cpu_count() or 1)
