@@ -272,3 +272,20 @@ def test_cli_reports_a_missing_submissions_folder(tmp_path, capsys):
 
     assert main(["grade", "--submissions", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
     assert "no submissions folder" in capsys.readouterr().err
+
+
+def test_regrading_into_an_existing_gradebook_updates_the_scores(tmp_path):
+    """Graded once as a stub and again once solved, into one --db gradebook: is the new score recorded?"""
+    db = f"sqlite:///{tmp_path / 'class.db'}"
+    subs = tmp_path / "submissions"
+    path = subs / "dana" / UNIT / f"{UNIT}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(learner(UNIT), path)
+    first = grade(submissions=subs, out=tmp_path / "out", db_url=db, workers=1, progress=False)
+    nbformat.write(learner(UNIT, solved={"forward_difference", "central_difference", "gradient"}), path)
+    second = grade(submissions=subs, out=tmp_path / "out", db_url=db, workers=1, progress=False)
+    assert [r.score for r in first.results] == [0] and [r.score for r in second.results] == [4]
+    with open(second.grades_csv) as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["student_id"], r["assignment"], float(r["score"])) for r in rows] == [("dana", UNIT, 4.0)]
+    assert not (tmp_path / "out" / "gradebook.db").exists(), "--db was given: no second gradebook"
