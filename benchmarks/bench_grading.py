@@ -4,13 +4,12 @@ The class: ``STUDENTS`` copies of a unit's solution notebook (a full-marks submi
 nbgrader's layout ``<student>/<unit>/<unit>.ipynb``. The contenders, from submissions to scores
 in a gradebook:
 
-- ``gradelib grade`` (``gradelib.grading.grade``): its default workers (one per core), each
-  notebook in a sandboxed kernel, feedback pages written too.
+- ``gradelib grade`` (``gradelib.grading.grade``) with one worker, then its default of one
+  worker per core: each notebook in a sandboxed kernel, feedback pages written too.
 - ``nbgrader autograde``, sequential: a fresh course folder and gradebook, the assignment
   created with ``generate_assignment``, then ``NbGraderAPI.autograde`` for each student in turn.
 
-Grading takes minutes, so each contender runs once; the two runs follow each other in one
-process. The quick mode grades two submissions of a tiny one-exercise unit.
+Grading takes minutes, so each contender runs once; the runs follow each other in one process. The quick mode grades two submissions of a tiny one-exercise unit.
 """
 from __future__ import annotations
 
@@ -34,7 +33,7 @@ __all__ = ["plot", "run"]
 
 UNIT = "01_calculus_recap"
 STUDENTS = 20
-QUICK_STUDENTS = 2
+QUICK_STUDENTS = 1
 
 
 def _tiny_unit(root: Path) -> str:
@@ -101,7 +100,7 @@ def _kernel_chatter_to(path: Path):
 
 
 def run(*, quick: bool = False) -> list[dict]:
-    """Rows: each contender's seconds per notebook, and nbgrader's time over gradelib's."""
+    """Rows: each grader's seconds per notebook, and its time over gradelib's with its default workers."""
     try:
         from gradelib.grading import grade
     except ImportError as error:
@@ -111,38 +110,58 @@ def run(*, quick: bool = False) -> list[dict]:
     tools_on_path()  # nbgrader runs `alembic` from PATH
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
-        course = tmp / "course-root"  # a private nbgrader course: solutions/ (source) and course/ (release)
-        if quick:
-            unit, students = _tiny_unit(course), QUICK_STUDENTS
-        else:
-            unit, students = UNIT, STUDENTS
-            shutil.copytree(REPO_ROOT / "solutions" / unit, course / "solutions" / unit)
-        release(root=course, units=[unit])  # course/<unit> as learners get it: both graders read it
-        source = course / "solutions" / unit / f"{unit}.ipynb"
-        names = _class(source, unit, tmp / "submissions", students)
-
+        course, unit, names = _setup(tmp, quick)
+        submissions = tmp / "submissions"
         try:
             with _kernel_chatter_to(tmp / "stderr.log"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", SAWarning)  # SQLAlchemy's session warnings from inside nbgrader
-                seconds_nbgrader, (ok, nb_full) = stopwatch(lambda: _nbgrader_sequential(
-                    course, unit, tmp / "submissions", names, tmp / "nbgrader.db"))
-                seconds_gradelib, graded = stopwatch(lambda: grade(
-                    submissions=tmp / "submissions", out=tmp / "gradelib-out", root=course, units=[unit], progress=False))
+                nbgrader = stopwatch(lambda: _nbgrader_sequential(course, unit, submissions, names, tmp / "nbgrader.db"))
+                runs = {workers: stopwatch(lambda: grade(submissions=submissions, out=tmp / f"out-{workers}", root=course,
+                                                         units=[unit], workers=workers, progress=False))
+                        for workers in _worker_counts(quick)}
         except Exception as error:
             log = (tmp / "stderr.log").read_text(errors="replace")[-3000:]
             raise RuntimeError(f"grading failed: {error}\nlast of its log:\n{log}") from error
-        full_marks = [bool(r.scores) and r.score == sum(m for _, m in r.scores.values()) for r in graded.results]
-    ratio = seconds_nbgrader / seconds_gradelib
+    return _rows(unit, len(names), nbgrader, runs)
+
+
+def _setup(tmp: Path, quick: bool) -> tuple[Path, str, list[str]]:
+    """A private nbgrader course (solutions/ and its release course/) and the class's submissions."""
+    course = tmp / "course-root"
+    if quick:
+        unit, students = _tiny_unit(course), QUICK_STUDENTS
+    else:
+        unit, students = UNIT, STUDENTS
+        shutil.copytree(REPO_ROOT / "solutions" / unit, course / "solutions" / unit)
+    release(root=course, units=[unit])  # course/<unit> as learners get it: both graders read it
+    names = _class(course / "solutions" / unit / f"{unit}.ipynb", unit, tmp / "submissions", students)
+    return course, unit, names
+
+
+def _worker_counts(quick: bool) -> list[int]:
+    """One worker (gradelib's own cost per notebook), then one per core, its default."""
+    cores = os.cpu_count() or 1
+    return [cores] if quick or cores == 1 else [1, cores]
+
+
+def _rows(unit: str, students: int, nbgrader, runs: dict) -> list[dict]:
+    seconds, (ok, full) = nbgrader
+    base = runs[max(runs)][0]  # gradelib with its default, one worker per core
     common = {"_unit": unit, "_students": students}
-    return [
-        {"grader": "nbgrader autograde, sequential", "notebooks": students, "seconds per notebook": seconds_nbgrader / students,
-         "× gradelib time": ratio, "all graded": all(ok), "all full marks": len(nb_full) == students and all(nb_full),
-         "_seconds": seconds_nbgrader, **common},
-        {"grader": "gradelib grade, default workers", "notebooks": len(graded.results),
-         "seconds per notebook": seconds_gradelib / max(len(graded.results), 1), "× gradelib time": 1.0,
-         "all graded": len(graded.results) == students and all(r.status == "graded" for r in graded.results),
-         "all full marks": len(full_marks) == students and all(full_marks), "_seconds": seconds_gradelib, **common},
-    ]
+    rows = [{"grader": "nbgrader autograde, sequential", "notebooks": students, "seconds per notebook": seconds / students,
+             "× gradelib time": seconds / base, "all graded": all(ok), "all full marks": len(full) == students and all(full),
+             "_seconds": seconds, **common}]
+    for workers, (t, graded) in runs.items():
+        results = graded.results
+        rows.append({
+            "grader": f"gradelib grade, {workers} worker{'s' * (workers > 1)}", "notebooks": len(results),
+            "seconds per notebook": t / max(len(results), 1), "× gradelib time": t / base,
+            "all graded": len(results) == students and all(r.status == "graded" for r in results),
+            "all full marks": len(results) == students and all(
+                bool(r.scores) and r.score == sum(m for _, m in r.scores.values()) for r in results),
+            "_seconds": t, "_job_seconds": [round(r.seconds, 3) for r in results], **common,
+        })
+    return rows
 
 
 def plot(rows: list[dict], out_dir: Path) -> list[Path]:
@@ -152,7 +171,7 @@ def plot(rows: list[dict], out_dir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 2.8))
-    ax.barh([r["grader"] for r in rows], [r["_seconds"] for r in rows], color=["C7", "C0"])
+    ax.barh([r["grader"] for r in rows], [r["_seconds"] for r in rows], color=["C7", "C0", "C1"][: len(rows)])
     ax.set(xlabel="seconds", title=f"Grading {rows[0]['notebooks']} submissions of {rows[0]['_unit']}")
     ax.invert_yaxis()
     fig.tight_layout()

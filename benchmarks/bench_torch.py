@@ -4,7 +4,9 @@ One step of gradient descent on the same 784-512-512-10 ReLU network, batch 2048
 parameters and data: unit 04's ``train_step`` (loaded from the solution notebook) against the
 same step in PyTorch (autograd, ``cross_entropy``, a functional update that returns new
 tensors as ``train_step`` does), in float64 and float32, interleaved; each library with its
-default threads, and both on one thread (robust to other load on a shared machine). Both start every repeat from the same parameters, and their losses and
+default threads, and both on one thread (robust to other load on a shared machine). The
+first layer's product alone, X @ W1, is timed alongside: it shows how much of the difference
+is the two libraries' BLAS (numpy's OpenBLAS, PyTorch's MKL) rather than the code. Both start every repeat from the same parameters, and their losses and
 updated parameters are compared so that the two are known to compute the same step.
 """
 from __future__ import annotations
@@ -72,13 +74,16 @@ def _compare(torch, train_step, params64, X64, y, dtype, repeats, *, threads) ->
     def torch_step():
         out["torch"] = _torch_step(torch, tparams, tX, ty, LR)
 
-    times = interleaved({"numpy": numpy_step, "torch": torch_step}, repeats=repeats)
+    W1, tW1 = params["W1"], tparams[0].detach()
+    times = interleaved({"numpy": numpy_step, "torch": torch_step,
+                         "numpy X @ W1": lambda: X @ W1, "torch X @ W1": lambda: tX @ tW1}, repeats=repeats)
     (new_np, loss_np), (new_t, loss_t) = out["numpy"], out["torch"]
     diff = max(float(np.max(np.abs(new_np[k] - t.numpy()))) for k, t in zip(params, new_t))
     tol = 1e-9 if dtype == np.float64 else 1e-4
     return {
         "dtype": np.dtype(dtype).name, "threads": threads,
         "numpy step × torch step": median_ratio(times, "numpy", "torch"),
+        "numpy X @ W1 × torch X @ W1": median_ratio(times, "numpy X @ W1", "torch X @ W1"),
         "same step": abs(loss_np - loss_t) <= tol * max(1.0, abs(loss_t)) and diff <= tol,
         "numpy computes in": str(next(iter(new_np.values())).dtype),
         "_numpy_seconds": statistics.median(times["numpy"]), "_torch_seconds": statistics.median(times["torch"]),
