@@ -22,16 +22,9 @@ bound that leaves out the Jacobians' bookkeeping, and shown as "(est.)".
 from __future__ import annotations
 
 import statistics
-import sys
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from gradelib import GradientCheckError, check_layer, numerical_gradient
-
+from .gradcheckers import CHECK, Case, Counter, estimate, make_case
 from .threads import single_threaded
 from .timing import interleaved, median_ratio
 
@@ -43,192 +36,8 @@ REPEATS = 3
 RUN_CAP = 15.0  # seconds one check may take before it is extrapolated instead of run
 QUICK_RUN_CAP = 2.0
 MEMORY_CAP = 2e9  # bytes of the two Jacobians a slow gradcheck holds
-ERROR = 0.01  # the wrong layer's relative error in one entry of dW
-SWEEP_TOLERANCE = 1e-6
 CHECKERS = ("gradelib", "full sweep", "torch slow", "torch fast")
 
-
-@dataclass
-class Counter:
-    forward: int = 0
-    backward: int = 0
-    named: str | None = None  # the entry a failing gradelib check names
-
-
-def _wrong_entry(W_shape) -> tuple[int, int]:
-    return W_shape[0] // 3, W_shape[1] // 2
-
-
-def numpy_layer(counter: Counter, *, wrong: bool):
-    """The dense layer's forward and backward; ``wrong`` scales one entry of dW by 1 + ERROR."""
-
-    def dense_forward(x, W, b):
-        counter.forward += 1
-        return x @ W + b, (x, W)
-
-    def dense_backward(dout, cache):
-        counter.backward += 1
-        x, W = cache
-        dW = x.T @ dout
-        if wrong:
-            dW[_wrong_entry(W.shape)] *= 1 + ERROR
-        return dout @ W.T, dW, dout.sum(axis=0)
-
-    return dense_forward, dense_backward
-
-
-def torch_layer(counter: Counter, *, wrong: bool):
-    """The same layer as a ``torch.autograd.Function``, so that gradcheck checks our backward."""
-    import torch
-
-    class Dense(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x, W, b):
-            ctx.save_for_backward(x, W)
-            return x @ W + b
-
-        @staticmethod
-        def backward(ctx, dout):
-            counter.backward += 1
-            x, W = ctx.saved_tensors
-            dW = x.T @ dout
-            if wrong:
-                dW[_wrong_entry(W.shape)] *= 1 + ERROR
-            return dout @ W.T, dW, dout.sum(0)
-
-    def dense(x, W, b):
-        counter.forward += 1
-        return Dense.apply(x, W, b)
-
-    return dense
-
-
-@dataclass
-class Case:
-    """One layer size: the point of the check, as numpy arrays and as torch tensors."""
-
-    D: int
-    inputs: dict
-    dout: np.ndarray
-    tensors: tuple | None
-
-    @property
-    def parameters(self) -> int:
-        return sum(a.size for a in self.inputs.values())
-
-    @property
-    def outputs(self) -> int:
-        return self.D * self.D
-
-
-def make_case(D: int, *, torch_available: bool) -> Case:
-    rng = np.random.default_rng(D)
-    inputs = {"x": rng.standard_normal((D, D)), "W": rng.standard_normal((D, D)), "b": rng.standard_normal(D)}
-    tensors = None
-    if torch_available:
-        import torch
-
-        tensors = tuple(torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in inputs.values())
-    return Case(D, inputs, rng.standard_normal((D, D)), tensors)
-
-
-# --- the checkers: each returns whether the layer passed, counting calls in `counter` -----
-
-def check_gradelib(case: Case, counter: Counter, *, wrong: bool) -> bool:
-    forward, backward = numpy_layer(counter, wrong=wrong)
-    try:
-        check_layer(forward, backward, case.inputs)
-    except GradientCheckError as error:
-        counter.named = error.details.get("entry")
-        return False
-    return True
-
-
-def _objective(forward, case: Case, k: int):
-    values = list(case.inputs.values())
-
-    def L(v):
-        args = values.copy()
-        args[k] = v
-        return float(np.sum(forward(*args)[0] * case.dout))
-
-    return L
-
-
-def check_sweep(case: Case, counter: Counter, *, wrong: bool) -> bool:
-    forward, backward = numpy_layer(counter, wrong=wrong)
-    _, cache = forward(*case.inputs.values())
-    grads = backward(case.dout, cache)
-    worst = 0.0
-    for k, value in enumerate(case.inputs.values()):
-        num = numerical_gradient(_objective(forward, case, k), value)
-        scale = max(float(np.max(np.abs(grads[k]))), float(np.max(np.abs(num))), 1e-300)
-        worst = max(worst, float(np.max(np.abs(grads[k] - num))) / scale)
-    return worst <= SWEEP_TOLERANCE
-
-
-@contextmanager
-def _fast_failures_stay_fast():
-    """When fast mode fails, gradcheck recomputes both Jacobians in slow mode for its message,
-    which at 1e5 parameters needs tens of GB: skip that, we only ask whether it caught the error."""
-    module = sys.modules["torch.autograd.gradcheck"]
-    original = module._run_slow_mode_and_get_error
-    module._run_slow_mode_and_get_error = lambda *args, **kwargs: ""
-    try:
-        yield
-    finally:
-        module._run_slow_mode_and_get_error = original
-
-
-def _torch_checker(fast: bool):
-    def check(case: Case, counter: Counter, *, wrong: bool) -> bool:
-        from torch.autograd import gradcheck
-
-        with _fast_failures_stay_fast():
-            return bool(gradcheck(torch_layer(counter, wrong=wrong), case.tensors, fast_mode=fast, raise_exception=False))
-
-    return check
-
-
-CHECK = {"gradelib": check_gradelib, "full sweep": check_sweep,
-         "torch slow": _torch_checker(False), "torch fast": _torch_checker(True)}
-
-
-# --- estimates for the checks too slow to run ------------------------------------------------
-
-def _median_seconds(fn, calls: int = 5) -> float:
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def estimate(case: Case, checker: str) -> dict | None:
-    """Evaluations, seconds (a lower bound) and Jacobian bytes of a check, from one evaluation's cost."""
-    P, M = case.parameters, case.outputs
-    if checker == "full sweep":
-        forward, _ = numpy_layer(Counter(), wrong=False)
-        L, W = _objective(forward, case, 1), case.inputs["W"]
-        return {"forward": 2 * P + 1, "backward": 1, "bytes": 0,
-                "seconds": 2 * P * _median_seconds(lambda: L(W.copy()))}
-    if checker == "torch slow":
-        import torch
-
-        f = torch_layer(Counter(), wrong=False)
-        out = f(*case.tensors)
-        onehot = torch.zeros_like(out)
-        onehot[0, 0] = 1.0
-        t_forward = _median_seconds(lambda: f(*case.tensors))
-        t_backward = _median_seconds(lambda: torch.autograd.grad(out, case.tensors, onehot, retain_graph=True))
-        # The analytical Jacobian is computed twice (gradcheck checks that backward is reentrant).
-        return {"forward": 2 * P + 2, "backward": 2 * M + 2, "bytes": 2 * P * M * 8,
-                "seconds": 2 * P * t_forward + 2 * M * t_backward}
-    return None
-
-
-# --- the benchmark ----------------------------------------------------------------------------
 
 def _torch_available() -> bool:
     try:
@@ -239,6 +48,7 @@ def _torch_available() -> bool:
 
 
 def _measure(case: Case, checkers, cap: float, repeats: int) -> list[dict]:
+    """Time the checks that fit the caps side by side on the correct layer; estimate the others."""
     plans = {name: estimate(case, name) for name in checkers}
     runs = [n for n in checkers if plans[n] is None or (plans[n]["seconds"] <= cap and plans[n]["bytes"] <= MEMORY_CAP)]
     counters, passed = {}, {}
@@ -249,40 +59,42 @@ def _measure(case: Case, checkers, cap: float, repeats: int) -> list[dict]:
             passed[name] = CHECK[name](case, counters[name], wrong=False)
         return call
 
-    # A check estimated to take over a third of the cap runs once; the others `repeats` times.
+    # Checks that would exceed the cap if repeated run once; the others `repeats` times, interleaved.
     cheap = [n for n in runs if plans[n] is None or plans[n]["seconds"] * repeats <= cap]
     times = interleaved({n: timed(n) for n in cheap}, repeats=repeats, warmup=False)
     times.update(interleaved({n: timed(n) for n in runs if n not in cheap}, repeats=1, warmup=False))
+    base = statistics.median(times["gradelib"])
     rows = []
     for name in checkers:
         row = {"parameters": case.parameters, "checker": name}
         if name in runs:
-            wrong_counter = Counter()
-            caught = not CHECK[name](case, wrong_counter, wrong=True)
-            base = statistics.median(times["gradelib"])
-            row.update({
-                "forward evals": counters[name].forward, "backward calls": counters[name].backward,
-                "time × gradelib": median_ratio(times, name, "gradelib") if len(times[name]) == len(times["gradelib"])
-                else statistics.median(times[name]) / base,
-                "passes correct layer": passed[name], "catches 1% error in one dW entry": caught,
-                "forward evals, wrong layer": wrong_counter.forward,
-                "_seconds": statistics.median(times[name]), "_repeats": len(times[name]),
-                "_estimated_seconds": plans[name] and plans[name]["seconds"], "_named_entry": wrong_counter.named,
-            })
+            same = len(times[name]) == len(times["gradelib"])
+            ratio = median_ratio(times, name, "gradelib") if same else statistics.median(times[name]) / base
+            row.update(_measured(case, name, counters[name], passed[name], ratio, times[name], plans[name]))
         else:
-            plan = plans[name]
-            row.update({
-                "forward evals": plan["forward"], "backward calls": plan["backward"],
-                "time × gradelib": None, "passes correct layer": None, "catches 1% error in one dW entry": None,
-                "forward evals, wrong layer": None, "_seconds": plan["seconds"], "_jacobian_bytes": plan["bytes"],
-                "_repeats": 0, "estimated": ["forward evals", "backward calls", "time × gradelib"],
-            })
+            row.update(_estimated(plans[name], base))
         rows.append(row)
-    base = next(r["_seconds"] for r in rows if r["checker"] == "gradelib")
-    for row in rows:
-        if row["time × gradelib"] is None:
-            row["time × gradelib"] = row["_seconds"] / base
     return rows
+
+
+def _measured(case: Case, name: str, counter: Counter, passed: bool, ratio: float, times: list, plan) -> dict:
+    wrong = Counter()
+    caught = not CHECK[name](case, wrong, wrong=True)
+    return {
+        "forward evals": counter.forward, "backward calls": counter.backward, "time × gradelib": ratio,
+        "passes correct layer": passed, "catches 1% error in one dW entry": caught, "forward evals, wrong layer": wrong.forward,
+        "_seconds": statistics.median(times), "_repeats": len(times), "_estimated_seconds": plan and plan["seconds"],
+        "_named_entry": wrong.named,
+    }
+
+
+def _estimated(plan: dict, base: float) -> dict:
+    return {
+        "forward evals": plan["forward"], "backward calls": plan["backward"], "time × gradelib": plan["seconds"] / base,
+        "passes correct layer": None, "catches 1% error in one dW entry": None, "forward evals, wrong layer": None,
+        "_seconds": plan["seconds"], "_jacobian_bytes": plan["bytes"], "_repeats": 0,
+        "estimated": ["forward evals", "backward calls", "time × gradelib"],
+    }
 
 
 def run(*, quick: bool = False) -> list[dict]:
