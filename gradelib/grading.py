@@ -110,7 +110,7 @@ class _Worker:
         self.env = env
         self.proc = None
 
-    def _start(self):
+    def start(self):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gradelib.grading", "--worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -119,7 +119,7 @@ class _Worker:
 
     def run(self, spec: dict, deadline: float) -> dict | None:
         if self.proc is None or self.proc.poll() is not None:
-            self._start()
+            self.start()
         try:
             self.proc.stdin.write(json.dumps(spec) + "\n")
             self.proc.stdin.flush()
@@ -282,14 +282,16 @@ def grade(
     work = out / ".work"
     shutil.rmtree(work, ignore_errors=True)
     (work / "jobs").mkdir(parents=True)
+    workers = max(1, workers or os.cpu_count() or 1)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                                      os.environ.get("PYTHONPATH")])))
+    pool = [_Worker(env) for _ in range(min(workers, max(len(jobs), 1)))]
+    for worker in pool:  # they import nbgrader while the gradebooks are prepared
+        worker.start()
     names = sorted({job.unit for job in jobs})  # the class gradebook gains units as they are graded
     db_url = db_url or _sqlite_url(out / "gradebook.db")
     template = _gradebooks(root, names, db_url, out, work)
     cells = {unit: _code_cell_count(root / "course" / unit / f"{unit}.ipynb") for unit in names}
-
-    workers = max(1, workers or os.cpu_count() or 1)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
-                                                                      os.environ.get("PYTHONPATH")])))
     pending: Queue = Queue()
     for i, job in enumerate(jobs):
         pending.put((i, job))
@@ -297,8 +299,7 @@ def grade(
     forbidden = [str(submissions), str(out), str(root / "solutions")]
     _warm_up()
 
-    def serve():
-        worker = _Worker(env)
+    def serve(worker):
         try:
             while True:
                 try:
@@ -325,7 +326,7 @@ def grade(
         finally:
             worker.close()
 
-    threads = [threading.Thread(target=serve, daemon=True) for _ in range(min(workers, max(len(jobs), 1)))]
+    threads = [threading.Thread(target=serve, args=(worker,), daemon=True) for worker in pool]
     for thread in threads:
         thread.start()
     results = []
@@ -700,6 +701,9 @@ def _last_error(log: str) -> str:
 
 def _worker_main() -> int:
     """Read job specs (JSON lines) on stdin; answer each with a JSON line on the original stdout."""
+    import nbgrader.apps  # noqa: F401  (import the heavy machinery before the first job arrives)
+    import nbconvert.preprocessors  # noqa: F401
+
     protocol = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # nothing a kernel prints can reach the protocol
