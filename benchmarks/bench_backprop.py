@@ -1,11 +1,12 @@
 """Benchmark 2: what backpropagation costs, with the course's own MLP (unit 04's solution notebook).
 
-Three contenders timed side by side on a 784-512-512-10 ReLU network at batch 2048, float64:
-``mlp_loss`` (the forward pass), ``mlp_loss_and_grads`` (forward and backward), and the
-forward pass's matrix products alone. The FLOP floor of forward + backward is the products
+Four contenders timed side by side on a 784-512-512-10 ReLU network at batch 2048, float64:
+``mlp_loss`` (the forward pass), ``mlp_loss_and_grads`` (forward and backward), the forward
+pass's matrix products alone, and all the matrix products of forward and backward alone. The FLOP floor of forward + backward is the products
 of the forward pass (F), the same count again for the weight gradients (x.T @ delta), and
 again for the deltas passed down (delta @ W.T), except the first layer's, which nobody needs:
-3F - F1, about 2.4 F here. Backprop's overhead is its time over that floor.
+3F - F1, about 2.4 F here. Backprop's overhead is its time over that floor; timing the
+backward's products too shows whether they run at the forward products' rate.
 """
 from __future__ import annotations
 
@@ -30,24 +31,17 @@ def floor_factor(layers) -> float:
 
 
 def run(*, quick: bool = False) -> list[dict]:
-    """Rows: forward, forward + backward and the products alone, relative to the products."""
+    """Rows: the forward products, forward, all products of forward + backward, and forward + backward."""
     fns = load_functions(UNIT04, ["init_mlp", "mlp_loss", "mlp_loss_and_grads"])
     layers, n, repeats = (QUICK_LAYERS, QUICK_BATCH, QUICK_REPEATS) if quick else (LAYERS, BATCH, REPEATS)
     params = fns["init_mlp"](list(layers), seed=0)
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((n, layers[0])), rng.integers(0, layers[-1], n)
-    weights = [params[f"W{l}"] for l in range(1, len(layers))]
-    inputs = [X]  # each layer's input, to time its product on real activations
-    for l, W in enumerate(weights[:-1], start=1):
-        inputs.append(np.maximum(inputs[-1] @ W + params[f"b{l}"], 0.0))
-
-    def products():
-        for a, W in zip(inputs, weights):
-            a @ W
-
+    forward_products, all_products = _products(params, X, len(layers) - 1, rng)
     times = interleaved({
-        "forward products": products,
+        "forward products": forward_products,
         "forward (mlp_loss)": lambda: fns["mlp_loss"](params, X, y),
+        "forward + backward products": all_products,
         "forward + backward (mlp_loss_and_grads)": lambda: fns["mlp_loss_and_grads"](params, X, y),
     }, repeats=repeats)
     floor = floor_factor(layers)
@@ -55,14 +49,38 @@ def run(*, quick: bool = False) -> list[dict]:
     rows = []
     for name, t in times.items():
         ratio = median_ratio(times, name, "forward products")
-        its_floor = floor if "backward" in name else 1.0  # in units of the forward products
+        backward = "backward" in name
+        its_floor = floor if backward else 1.0  # in units of the forward products
+        its_products = "forward + backward products" if backward else "forward products"
         rows.append({
             "pass": name, "FLOP floor (× products)": its_floor, "× forward products": ratio,
-            "× FLOP floor": ratio / its_floor,
+            "× FLOP floor": ratio / its_floor, "× its products alone": median_ratio(times, name, its_products),
             "_seconds": statistics.median(t), "_repeats": len(t), "_network": "-".join(map(str, layers)), "_batch": n,
             "_forward_gflops_per_s": flops / statistics.median(times["forward products"]) / 1e9,
         })
     return rows
+
+
+def _products(params: dict, X, L: int, rng):
+    """The matrix products of the forward pass, and of forward + backward, on arrays of the real shapes."""
+    weights = [params[f"W{l}"] for l in range(1, L + 1)]
+    inputs = [X]  # each layer's input: the products run on real activations
+    for l, W in enumerate(weights[:-1], start=1):
+        inputs.append(np.maximum(inputs[-1] @ W + params[f"b{l}"], 0.0))
+    deltas = [rng.standard_normal((X.shape[0], W.shape[1])) for W in weights]
+
+    def forward():
+        for a, W in zip(inputs, weights):
+            a @ W
+
+    def forward_and_backward():
+        forward()
+        for l in range(L - 1, -1, -1):
+            inputs[l].T @ deltas[l]  # the weight gradient
+            if l > 0:  # the delta passed down; the first layer's is not needed
+                deltas[l] @ weights[l].T
+
+    return forward, forward_and_backward
 
 
 def plot(rows: list[dict], out_dir: Path) -> list[Path]:
@@ -72,14 +90,14 @@ def plot(rows: list[dict], out_dir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     floor = max(r["FLOP floor (× products)"] for r in rows)
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=(8.5, 3.4))
     names = [r["pass"] for r in rows]
-    ax.barh(names, [r["× forward products"] for r in rows], color=["C7", "C0", "C1"])
+    ax.barh(names, [r["× forward products"] for r in rows], color=["C7", "C0", "C7", "C1"][: len(rows)])
     ax.axvline(floor, color="k", ls="--", lw=1, label=f"FLOP floor of forward + backward ({floor:.2f})")
     ax.set(xlabel="time, in units of the forward pass's matrix products",
-           title=f"Backprop on a {rows[0]['_network']} MLP, batch {rows[0]['_batch']} (medians)")
+           title=f"Backprop, {rows[0]['_network']} MLP, batch {rows[0]['_batch']} (medians)")
     ax.invert_yaxis()
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper right")
     fig.tight_layout()
     path = out_dir / "backprop.png"
     fig.savefig(path, dpi=120)

@@ -135,13 +135,15 @@ def plot(rows: list[dict], out_dir: Path) -> list[Path]:
         mine = [r for r in rows if r["checker"] == name]
         if not mine:
             continue
+        misses = any(r["catches 1% error in one dW entry"] is False for r in mine)
+        label = f"{name} (misses the wrong entry)" if misses else name
         for ax, key in zip(axes, ("forward evals", "_seconds")):
             P = [r["parameters"] for r in mine]
             ax.plot(P, [r[key] for r in mine], color=color, lw=1, alpha=0.5)
             real = [r for r in mine if not r.get("estimated")]
             est = [r for r in mine if r.get("estimated")]
             ax.plot([r["parameters"] for r in real], [r[key] for r in real], "o", color=color,
-                    label=name if ax is axes[0] else None)
+                    label=label if ax is axes[0] else None)
             ax.plot([r["parameters"] for r in est], [r[key] for r in est], "o", mfc="none", color=color)
     for ax, label in zip(axes, ("forward evaluations", "seconds (median)")):
         ax.set(xscale="log", yscale="log", xlabel="parameters checked (P)", ylabel=label)

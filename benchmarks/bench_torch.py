@@ -99,9 +99,10 @@ def plot(rows: list[dict], out_dir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3))
-    labels = [f"{r['dtype']}\n{r['threads']} threads" for r in rows]
+    labels = [f"{r['dtype']}\n{'one thread' if r['threads'] == '1' else 'default threads'}" for r in rows]
     ax.bar(labels, [r["numpy step × torch step"] for r in rows], color=["C0", "C0", "C1", "C1"][: len(rows)])
     ax.axhline(1.0, color="k", lw=1, ls="--", label="as fast as PyTorch")
+    ax.set_ylim(0, max(1.25, 1.15 * max(r["numpy step × torch step"] for r in rows)))
     ax.set(ylabel="numpy step time / PyTorch step time",
            title=f"One training step, {rows[0]['_network']}, batch {rows[0]['_batch']}")
     ax.legend()
