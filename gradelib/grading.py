@@ -52,6 +52,7 @@ __all__ = ["GradingRun", "JobResult", "grade"]
 DEFAULT_TIMEOUT = 30  # seconds per cell, nbgrader's default
 DEFAULT_MEMORY_MB = 2048  # address space per notebook kernel
 SENTINEL_PREFIX = "gradelib-test-completed-"
+FORKSERVER_ENV = "GRADELIB_FORKSERVER"
 
 
 @dataclass
@@ -285,6 +286,9 @@ def grade(
     workers = max(1, workers or os.cpu_count() or 1)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
                                                                       os.environ.get("PYTHONPATH")])))
+    zygote = _start_forkserver(env)
+    if zygote is not None:
+        env[FORKSERVER_ENV] = zygote.socket
     pool = [_Worker(env) for _ in range(min(workers, max(len(jobs), 1)))]
     for worker in pool:  # they import nbgrader while the gradebooks are prepared
         worker.start()
@@ -339,6 +343,8 @@ def grade(
             bar.update(result)
     for thread in threads:
         thread.join()
+    if zygote is not None:
+        zygote.stop()
     results.sort(key=lambda r: (r.student, r.unit))
 
     grades_csv = out / "grades.csv"
@@ -346,6 +352,35 @@ def grade(
     report_md, report_png = _class_report(results, out)
     shutil.rmtree(work, ignore_errors=True)
     return GradingRun(results, out, grades_csv, report_md, report_png, time.monotonic() - started)
+
+
+class _Zygote:
+    def __init__(self, proc, folder):
+        self.proc, self.folder = proc, folder
+        self.socket = os.path.join(folder, "kernels.sock")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _start_forkserver(env) -> _Zygote | None:
+    """Start gradelib.forkserver (kernels without per-notebook imports); None if it cannot start."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="gradelib-")  # short: Unix socket paths are limited to ~100 bytes
+    proc = subprocess.Popen([sys.executable, "-m", "gradelib.forkserver", os.path.join(folder, "kernels.sock")],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, start_new_session=True)
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    if ready and proc.stdout.readline().strip() == "ready":
+        return _Zygote(proc, folder)
+    proc.kill()
+    shutil.rmtree(folder, ignore_errors=True)
+    return None
 
 
 def _warm_up() -> None:
@@ -457,6 +492,11 @@ def _nbgrader_classes():
             cmd = super().format_kernel_cmd(extra_arguments)
             at = cmd.index("-f") if "-f" in cmd else len(cmd)
             options = json.loads(os.environ["GRADELIB_SANDBOX_OPTIONS"])
+            zygote = os.environ.get(FORKSERVER_ENV)
+            if zygote and os.path.exists(zygote):  # fork a pre-imported kernel (gradelib.forkserver)
+                from .forkserver import CLIENT
+
+                return [sys.executable, "-I", str(CLIENT), zygote, "--", *options, "--", *cmd[at:]]
             return [sys.executable, "-m", "gradelib.sandbox", *options, "--", *cmd[at:]]
 
     def _error(ename, evalue):

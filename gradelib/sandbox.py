@@ -47,7 +47,8 @@ PROTECTED_MODULES = (
 )
 
 # Names the kernel itself rebinds on every execution (stdin handling, output history).
-_KERNEL_MANAGED = frozenset({"input", "raw_input", "getpass", "_", "__", "___"})
+_KERNEL_MANAGED = frozenset({"input", "raw_input", "getpass", "_", "__", "___", "get_ipython", "display", "exit",
+                             "quit", "__IPYTHON__"})
 
 _NO_PROCESSES = frozenset({
     "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",

@@ -176,6 +176,13 @@ def test_reference_solutions_earn_full_marks_in_every_unit(graded):
             assert r.scores and all(s == m for s, m in r.scores.values()), (r.unit, r.messages)
 
 
+def test_honest_notebooks_get_no_tampering_notice(graded):
+    """Does the tamper repair stay silent for notebooks that patched nothing?"""
+    _, _, out = graded
+    for notebook in (out / "autograded" / "ref").rglob("*.ipynb"):
+        assert "restored what this notebook had replaced" not in notebook.read_text(), notebook
+
+
 def test_untouched_stubs_earn_nothing(graded):
     """Does a notebook submitted as released score 0 in every unit?"""
     run, _, _ = graded
