@@ -41,6 +41,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Queue
@@ -335,7 +336,8 @@ def grade(
         thread.start()
     results = []
     bar = _Progress(len(jobs), progress)
-    with Gradebook(db_url, "backprop") as gradebook:
+    with Gradebook(db_url, "backprop") as gradebook, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy session warnings from inside nbgrader
         while len(results) < len(jobs):
             result = finished.get()
             _record(gradebook, result)

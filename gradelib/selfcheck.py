@@ -8,6 +8,7 @@ hidden tests, so a full table means the visible points only; the grader may find
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def check(notebook: str | os.PathLike, *, timeout: int = DEFAULT_TIMEOUT) -> Che
                             interrupt_on_timeout=True, resources={"metadata": {"path": str(path.parent.resolve())}})
     died = None
     try:
-        client.execute()
+        client.execute(stderr=subprocess.DEVNULL)  # the kernel's start-up chatter is not the learner's business
     except DeadKernelError:
         died = "the kernel died (the notebook exited Python, crashed it, or ran out of memory)"
 
