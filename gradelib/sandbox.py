@@ -34,7 +34,7 @@ import importlib
 import os
 import sys
 
-__all__ = ["load_ipython_extension", "main", "restore"]
+__all__ = ["TamperingError", "load_ipython_extension", "main", "restore"]
 
 ENV_WRITABLE = "GRADELIB_SANDBOX_WRITABLE"
 ENV_FORBIDDEN = "GRADELIB_SANDBOX_FORBIDDEN"
@@ -116,9 +116,17 @@ def main(argv: list[str] | None = None) -> None:
 _restore = None  # set by load_ipython_extension; a closure, so its snapshot is not an attribute
 
 
+class TamperingError(RuntimeError):
+    """Raised at the start of a test while code the notebook started is still running."""
+
+
 def restore() -> list[str]:
-    """Undo tampering with the protected modules; return what was repaired (see module doc)."""
-    return _restore() if _restore is not None else []
+    """Undo tampering with the protected modules; return what was repaired (see module doc).
+
+    Raises TamperingError when a thread started by notebook code is alive: it could patch a
+    function again while the test runs, so the test cannot be trusted.
+    """
+    return _restore(strict=True) if _restore is not None else []
 
 
 def _under(path: str, roots: tuple[str, ...]) -> bool:
@@ -224,10 +232,26 @@ def load_ipython_extension(ip) -> None:
     methods = {name: shell_class.__dict__[name] for name in ("run_cell", "run_cell_async", "showtraceback",
                                                             "run_ast_nodes", "run_code") if name in shell_class.__dict__}
     excepthook, real_builtins, set_custom_exc = sys.excepthook, builtins, ip.set_custom_exc
+    current_frames, get_ident = sys._current_frames, __import__("threading").get_ident
     MISSING = object()
+    marker = os.sep + "ipykernel_"
 
-    def repair() -> list[str]:
+    def notebook_threads() -> int:
+        """Threads, other than the one running cells, executing code that a notebook cell defined."""
+        count = 0
+        for ident, frame in current_frames().items():
+            while ident != get_ident() and frame is not None:
+                if marker in frame.f_code.co_filename:
+                    count += 1
+                    break
+                frame = frame.f_back
+        return count
+
+    def repair(strict: bool = False) -> list[str]:
         fixed = []
+        if strict and notebook_threads():
+            raise TamperingError("a thread started by this notebook is still running and could change functions "
+                                 "while the test runs, so this test earns no points")
         for name, module in modules.items():
             if sys.modules.get(name) is not module:
                 sys.modules[name] = module

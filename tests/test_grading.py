@@ -128,6 +128,12 @@ def build_class(root, out):
         builtins.abs = lambda x: 0
         np = numpy
         get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)
+        import threading, time
+        def keep_patching():
+            while True:
+                numpy.allclose = lambda *a, **k: True
+                time.sleep(0.001)
+        threading.Thread(target=keep_patching, daemon=True).start()
     """)
     put("patcher", UNIT, nb)
 
@@ -234,7 +240,7 @@ def feedback(out, student) -> str:
 @pytest.mark.parametrize("student, reason", [
     ("loop", "CellTimeoutError"), ("membomb", "MemoryError"), ("sysexit", "SystemExit"),
     ("osexit", "the kernel died"), ("segfault", "the kernel died"), ("badjson", "not a valid notebook"),
-    ("empty", "empty"), ("patcher", "restored what this notebook had replaced"),
+    ("empty", "empty"), ("patcher", "restored what this notebook had replaced"), ("patcher", "a thread started by this notebook is still running"),
 ])
 def test_feedback_says_why_points_were_lost(graded, student, reason):
     """Does each student's feedback page name what went wrong in their notebook?"""
