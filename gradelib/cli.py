@@ -34,10 +34,10 @@ def _check(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from .grading import grade
 
-    options = {name: getattr(args, name) for name in ("workers", "timeout", "memory_mb") if getattr(args, name)}
+    options = {name: getattr(args, name) for name in ("workers", "timeout", "memory_mb") if getattr(args, name) is not None}
     try:
         run = grade(submissions=args.submissions, out=args.out, db_url=args.db, **options)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ValueError) as error:
         print(f"gradelib grade: {error}", file=sys.stderr)
         return 2
     graded = sum(r.status == "graded" for r in run.results)

@@ -275,6 +275,10 @@ def grade(
     """
     from nbgrader.api import Gradebook
 
+    if not isinstance(timeout, int) or timeout < 1:
+        raise ValueError(f"timeout is in whole seconds per cell, at least 1; got {timeout!r}")
+    if not isinstance(memory_mb, int) or memory_mb < 256:
+        raise ValueError(f"memory_mb must be at least 256 (a kernel with numpy needs about 150 MiB); got {memory_mb!r}")
     started = time.monotonic()
     tools_on_path()
     root, submissions, out = Path(root).resolve(), Path(submissions).resolve(), Path(out).resolve()

@@ -32,7 +32,11 @@ def release(
 
     tools_on_path()
     root = Path(root).resolve()
-    names = list(units) if units is not None else course_units(root)
+    known = course_units(root)
+    names = list(units) if units is not None else known
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ReleaseError(f"no unit {', '.join(map(repr, unknown))} in {root / 'solutions'}; the units are: {', '.join(known)}")
     out = Path(release_dir).resolve() if release_dir else root / "course"
     written = []
     with tempfile.TemporaryDirectory(prefix="gradelib-release-") as tmp:

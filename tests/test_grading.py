@@ -305,3 +305,13 @@ def test_regrading_into_an_existing_gradebook_updates_the_scores(tmp_path):
         rows = list(csv.DictReader(fh))
     assert [(r["student_id"], r["assignment"], float(r["score"])) for r in rows] == [("dana", UNIT, 4.0)]
     assert not (tmp_path / "out" / "gradebook.db").exists(), "--db was given: no second gradebook"
+
+
+@pytest.mark.parametrize("option, value, words", [("--timeout", "0", "at least 1"), ("--memory-mb", "10", "at least 256")])
+def test_cli_refuses_impossible_limits(tmp_path, capsys, option, value, words):
+    """Does `gradelib grade` refuse a zero timeout or a tiny memory limit with one clear line?"""
+    from gradelib.cli import main
+
+    (tmp_path / "subs").mkdir()
+    assert main(["grade", "--submissions", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), option, value]) == 2
+    assert words in capsys.readouterr().err
