@@ -355,7 +355,7 @@ def grade(
 
     grades_csv = out / "grades.csv"
     _export_csv(db_url, grades_csv)
-    report_md, report_png = _class_report(results, out)
+    report_md, report_png = _class_report(results, out, root)
     shutil.rmtree(work, ignore_errors=True)
     return GradingRun(results, out, grades_csv, report_md, report_png, time.monotonic() - started)
 
@@ -412,8 +412,21 @@ def _export_csv(db_url: str, dest: Path) -> None:
         CsvExportPlugin(to=str(dest)).export(gradebook)
 
 
-def _class_report(results: list[JobResult], out: Path) -> tuple[Path, Path]:
-    """Pass rate per exercise, as a Markdown table and as a bar chart."""
+DISRUPTIONS = ("CellTimeoutError", "DeadKernelError", "KernelDied", "GradingError", "TamperingError", "MemoryError",
+               "SystemExit")
+
+
+def _test_order(root: Path, unit: str) -> list[str]:
+    """The unit's test cells, in the order learners meet them."""
+    try:
+        cells = json.loads((root / "course" / unit / f"{unit}.ipynb").read_text())["cells"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return [c["metadata"]["nbgrader"]["grade_id"] for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+
+
+def _class_report(results: list[JobResult], out: Path, root: Path = REPO_ROOT) -> tuple[Path, Path]:
+    """Per unit: scores; per exercise: pass rate (Markdown, CSV, bar chart); notebooks that misbehaved."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -430,32 +443,50 @@ def _class_report(results: list[JobResult], out: Path) -> tuple[Path, Path]:
             for (unit, grade_id), row in rows.items():
                 if unit == result.unit:
                     row[1] += 1
+    order = {unit: _test_order(root, unit) for unit in {u for u, _ in rows}}
+    ranked = sorted(rows.items(), key=lambda item: (item[0][0], order[item[0][0]].index(item[0][1])
+                                                    if item[0][1] in order[item[0][0]] else 10**6, item[0][1]))
     students = sorted({r.student for r in results})
-    lines = [
-        "# Class report", "",
-        f"{len(students)} students, {len(results)} notebooks graded.", "",
-        "| unit | exercise | points | passed | pass rate |", "|---|---|---:|---:|---:|",
-    ]
+    lines = ["# Class report", "", f"{len(students)} students, {len(results)} notebooks graded.", "",
+             "| unit | notebooks | mean score | full marks | zero |", "|---|---:|---:|---:|---:|"]
+    for unit in sorted({r.unit for r in results}):
+        mine = [r for r in results if r.unit == unit]
+        top = max((sum(m for _, m in r.scores.values()) for r in mine if r.scores), default=0)
+        mean = sum(r.score for r in mine) / len(mine)
+        full = sum(bool(r.scores) and r.score == top for r in mine)
+        lines.append(f"| {unit} | {len(mine)} | {mean:.1f} / {top:g} | {full} | {sum(r.score == 0 for r in mine)} |")
+    lines += ["", "| unit | exercise | points | passed | pass rate |", "|---|---|---:|---:|---:|"]
     labels, rates = [], []
-    for (unit, grade_id), (passed, total, points) in sorted(rows.items()):
+    for (unit, grade_id), (passed, total, points) in ranked:
         rate = passed / total if total else 0.0
         lines.append(f"| {unit} | {grade_id} | {points:g} | {passed}/{total} | {rate:.0%} |")
         labels.append(f"{unit[:2]} {grade_id}")
         rates.append(rate)
-    problems = [r for r in results if r.status != "graded"]
+    problems = []
+    for r in results:
+        if r.status != "graded":
+            problems.append((r, r.status, r.reason))
+            continue
+        for grade_id, message in r.messages.items():
+            if message.split(":")[0] in DISRUPTIONS:
+                problems.append((r, "disrupted", f"{grade_id}: {message}"[:300]))
+                break
     if problems:
-        lines += ["", "## Notebooks that could not be run normally", "", "| student | unit | status | reason |", "|---|---|---|---|"]
-        lines += [f"| {r.student} | {r.unit} | {r.status} | {r.reason.replace('|', '/')} |" for r in problems]
+        lines += ["", "## Notebooks that could not be run normally", "",
+                  "| student | unit | what happened | first sign |", "|---|---|---|---|"]
+        lines += [f"| {r.student} | {r.unit} | {what} | {why.replace('|', '/').replace(chr(10), ' ')} |"
+                  for r, what, why in problems]
     report_md = out / "report.md"
     report_md.write_text("\n".join(lines) + "\n")
     with open(out / "report.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["unit", "exercise", "points", "passed", "students", "pass_rate"])
-        for (unit, grade_id), (passed, total, points) in sorted(rows.items()):
+        for (unit, grade_id), (passed, total, points) in ranked:
             writer.writerow([unit, grade_id, points, passed, total, f"{passed / total if total else 0:.4f}"])
 
     fig, ax = plt.subplots(figsize=(8, 0.32 * max(len(labels), 3) + 1.2))
-    ax.barh(range(len(labels)), [100 * r for r in rates], color=["tab:green" if r >= 0.7 else "tab:orange" if r >= 0.4 else "tab:red" for r in rates])
+    ax.barh(range(len(labels)), [100 * r for r in rates],
+            color=["tab:green" if r >= 0.7 else "tab:orange" if r >= 0.4 else "tab:red" for r in rates])
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set(xlim=(0, 100), xlabel="students passing (%)", title=f"Pass rate per exercise ({len(students)} students)")
@@ -645,7 +676,8 @@ def _test_messages(notebook: Path) -> dict:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade"):
             errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-            messages[meta["grade_id"]] = f"{errors[0].ename}: {errors[0].evalue}"[:600] if errors else "passed"
+            first = next((e for e in errors if e.ename in DISRUPTIONS), errors[0] if errors else None)
+            messages[meta["grade_id"]] = f"{first.ename}: {first.evalue}"[:600] if first else "passed"
     return messages
 
 
@@ -704,6 +736,9 @@ def run_job(spec: dict) -> dict:
     ]
     config.RestoreStructure.release_dir = str(release)
     config.SandboxedExecute.timeout = int(spec["timeout"])
+    late = f"the cell ran longer than {spec['timeout']} s and was interrupted (an endless loop?)"
+    config.SandboxedExecute.error_on_timeout = {"ename": "CellTimeoutError", "evalue": late,
+                                                "traceback": [f"CellTimeoutError: {late}"]}
     config.SandboxedExecute.kernel_manager_class = manager
     config.SandboxedExecute.imports = _imports_of_given_cells(release / unit / f"{unit}.ipynb")
     config.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, hide, CSSHTMLHeaderPreprocessor]
