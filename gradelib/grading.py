@@ -487,9 +487,11 @@ def _class_report(results: list[JobResult], out: Path, root: Path = REPO_ROOT) -
     fig, ax = plt.subplots(figsize=(8, 0.32 * max(len(labels), 3) + 1.2))
     ax.barh(range(len(labels)), [100 * r for r in rates],
             color=["tab:green" if r >= 0.7 else "tab:orange" if r >= 0.4 else "tab:red" for r in rates])
+    for y, ((_, _), (passed, total, _)) in enumerate(ranked):
+        ax.text(1, y, f"{passed}/{total}", va="center", fontsize=7, color="white" if passed else "black")
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set(xlim=(0, 100), xlabel="students passing (%)", title=f"Pass rate per exercise ({len(students)} students)")
+    ax.set(xlim=(0, 100), xlabel="students passing (%)", title=f"Pass rate per exercise ({len(students)} students; passed/graded on each bar)")
     fig.tight_layout()
     report_png = out / "report.png"
     fig.savefig(report_png, dpi=120)
