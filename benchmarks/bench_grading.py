@@ -23,10 +23,11 @@ from pathlib import Path
 
 import nbformat
 
-from gradelib.course import REPO_ROOT, nbgrader_config, tools_on_path
+from gradelib.course import COURSE_ID, REPO_ROOT, nbgrader_config, tools_on_path
 from gradelib.release import release
 
 from . import BenchmarkSkipped
+from .report import pyplot, save_figure
 from .timing import stopwatch
 
 __all__ = ["plot", "run"]
@@ -78,7 +79,7 @@ def _nbgrader_sequential(root: Path, unit: str, submissions: Path, students: lis
 def _full_marks(db_url: str, unit: str, students: list[str]) -> list[bool]:
     from nbgrader.api import Gradebook
 
-    with Gradebook(db_url, "backprop") as gradebook:
+    with Gradebook(db_url, COURSE_ID) as gradebook:
         scores = [gradebook.find_submission(unit, s) for s in students]
         return [sub.max_score > 0 and sub.score == sub.max_score for sub in scores]
 
@@ -158,24 +159,17 @@ def _rows(unit: str, students: int, nbgrader, runs: dict) -> list[dict]:
             "seconds per notebook": t / max(len(results), 1), "× gradelib time": t / base,
             "all graded": len(results) == students and all(r.status == "graded" for r in results),
             "all full marks": len(results) == students and all(
-                bool(r.scores) and r.score == sum(m for _, m in r.scores.values()) for r in results),
+                bool(r.scores) and r.score == r.max_score for r in results),
             "_seconds": t, "_job_seconds": [round(r.seconds, 3) for r in results], **common,
         })
     return rows
 
 
 def plot(rows: list[dict], out_dir: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 2.8))
     ax.barh([r["grader"] for r in rows], [r["_seconds"] for r in rows], color=["C7", "C0", "C1"][: len(rows)])
     ax.set(xlabel="seconds", title=f"Grading {rows[0]['notebooks']} submissions of {rows[0]['_unit']}")
     ax.invert_yaxis()
-    fig.tight_layout()
-    path = out_dir / "grading.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+    return [save_figure(fig, out_dir / "grading.png")]

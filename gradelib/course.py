@@ -11,12 +11,13 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["CODE_STUB", "REPO_ROOT", "nbgrader_config", "tools_on_path", "units"]
+__all__ = ["CODE_STUB", "COURSE_ID", "REPO_ROOT", "nbgrader_config", "tools_on_path", "units"]
 
 # An editable install puts the package next to solutions/ and course/.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+COURSE_ID = "backprop"  # nbgrader's course id, in every gradebook gradelib writes
 
 
 def nbgrader_config(*, root: str | os.PathLike = REPO_ROOT, db_url: str | None = None, **dirs: str):
@@ -30,7 +31,7 @@ def nbgrader_config(*, root: str | os.PathLike = REPO_ROOT, db_url: str | None =
     c = Config()
     cd = c.CourseDirectory
     cd.root = str(Path(root).resolve())
-    cd.course_id = "backprop"
+    cd.course_id = COURSE_ID
     cd.source_directory = "solutions"
     cd.release_directory = "course"
     cd.submitted_directory = "submitted"

@@ -60,8 +60,9 @@ def _child(request: dict, sockets: list[socket.socket]) -> None:
 
 def serve(path: str) -> None:
     """Import the kernel's modules, then fork a kernel for each client connecting to ``path``."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"  # no BLAS threads in the zygote: threads do not survive fork
+    from gradelib.sandbox import single_threaded_blas
+
+    single_threaded_blas()  # before numpy is imported: threads do not survive fork
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     for name in PRELOAD:
         importlib.import_module(name)

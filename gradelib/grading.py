@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Queue
 
-from .course import REPO_ROOT, nbgrader_config, tools_on_path, units as course_units
+from .course import COURSE_ID, REPO_ROOT, nbgrader_config, tools_on_path, units as course_units
 
 __all__ = ["GradingRun", "JobResult", "grade"]
 
@@ -71,6 +71,10 @@ class JobResult:
     @property
     def score(self) -> float:
         return sum(s for s, _ in self.scores.values())
+
+    @property
+    def max_score(self) -> float:
+        return sum(m for _, m in self.scores.values())
 
 
 @dataclass
@@ -125,16 +129,13 @@ class _Worker:
         try:
             self.proc.stdin.write(json.dumps(spec) + "\n")
             self.proc.stdin.flush()
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError
-                ready, _, _ = select.select([self.proc.stdout], [], [], left)
-                if ready:
-                    line = self.proc.stdout.readline()
-                    if not line:
-                        raise EOFError
-                    return json.loads(line)
+            ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise TimeoutError
+            line = self.proc.stdout.readline()
+            if not line:
+                raise EOFError
+            return json.loads(line)
         except (TimeoutError, EOFError, BrokenPipeError, ValueError):
             self.kill(spec)
             return None
@@ -176,7 +177,7 @@ class _Progress:
         width = 30
         filled = int(width * self.done / max(self.total, 1))
         bar = "#" * filled + "-" * (width - filled)
-        points = f"{result.score:g}/{sum(m for _, m in result.scores.values()):g}" if result.scores else result.status
+        points = f"{result.score:g}/{result.max_score:g}" if result.scores else result.status
         line = (f"[{bar}] {self.done}/{self.total}  {time.monotonic() - self.started:5.1f}s  "
                 f"{result.student}/{result.unit}: {points}")
         if self.tty:
@@ -233,7 +234,7 @@ def _gradebooks(root: Path, units: list[str], db_url: str, out: Path, work: Path
 def _has_units(db_url: str, units: list[str]) -> bool:
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(db_url, "backprop") as gradebook:
+    with Gradebook(db_url, COURSE_ID) as gradebook:
         try:
             for unit in units:
                 gradebook.find_assignment(unit)
@@ -282,8 +283,7 @@ def grade(
     started = time.monotonic()
     tools_on_path()
     root, submissions, out = Path(root).resolve(), Path(submissions).resolve(), Path(out).resolve()
-    names = list(units) if units is not None else course_units(root)
-    jobs = _discover(submissions, names)
+    jobs = _discover(submissions, list(units) if units is not None else course_units(root))
     out.mkdir(parents=True, exist_ok=True)
     work = out / ".work"
     shutil.rmtree(work, ignore_errors=True)
@@ -291,22 +291,22 @@ def grade(
     workers = max(1, workers or os.cpu_count() or 1)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
                                                                       os.environ.get("PYTHONPATH")])))
+    _warm_up()
     zygote = _start_forkserver(env)
     if zygote is not None:
         env[FORKSERVER_ENV] = zygote.socket
     pool = [_Worker(env) for _ in range(min(workers, max(len(jobs), 1)))]
     for worker in pool:  # they import nbgrader while the gradebooks are prepared
         worker.start()
-    names = sorted({job.unit for job in jobs})  # the class gradebook gains units as they are graded
+    graded_units = sorted({job.unit for job in jobs})  # the class gradebook gains units as they are graded
     db_url = db_url or _sqlite_url(out / "gradebook.db")
-    template = _gradebooks(root, names, db_url, out, work)
-    cells = {unit: _code_cell_count(root / "course" / unit / f"{unit}.ipynb") for unit in names}
+    template = _gradebooks(root, graded_units, db_url, out, work)
+    cells = {unit: _code_cell_count(root / "course" / unit / f"{unit}.ipynb") for unit in graded_units}
     pending: Queue = Queue()
     for i, job in enumerate(jobs):
         pending.put((i, job))
     finished: Queue = Queue()
     forbidden = [str(submissions), str(out), str(root / "solutions")]
-    _warm_up()
 
     def serve(worker):
         try:
@@ -340,7 +340,7 @@ def grade(
         thread.start()
     results = []
     bar = _Progress(len(jobs), progress)
-    with Gradebook(db_url, "backprop") as gradebook, warnings.catch_warnings():
+    with Gradebook(db_url, COURSE_ID) as gradebook, warnings.catch_warnings():
         warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy session warnings from inside nbgrader
         while len(results) < len(jobs):
             result = finished.get()
@@ -408,7 +408,7 @@ def _export_csv(db_url: str, dest: Path) -> None:
     from nbgrader.api import Gradebook
     from nbgrader.plugins.export import CsvExportPlugin
 
-    with Gradebook(db_url, "backprop") as gradebook:
+    with Gradebook(db_url, COURSE_ID) as gradebook:
         CsvExportPlugin(to=str(dest)).export(gradebook)
 
 
@@ -451,7 +451,7 @@ def _class_report(results: list[JobResult], out: Path, root: Path = REPO_ROOT) -
              "| unit | notebooks | mean score | full marks | zero |", "|---|---:|---:|---:|---:|"]
     for unit in sorted({r.unit for r in results}):
         mine = [r for r in results if r.unit == unit]
-        top = max((sum(m for _, m in r.scores.values()) for r in mine if r.scores), default=0)
+        top = max((r.max_score for r in mine), default=0)
         mean = sum(r.score for r in mine) / len(mine)
         full = sum(bool(r.scores) and r.score == top for r in mine)
         lines.append(f"| {unit} | {len(mine)} | {mean:.1f} / {top:g} | {full} | {sum(r.score == 0 for r in mine)} |")
@@ -686,12 +686,11 @@ def _test_messages(notebook: Path) -> dict:
 def run_job(spec: dict) -> dict:
     """Grade one notebook in its own nbgrader course folder; return a JobResult as a dict."""
     import nbformat
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
+    from nbgrader.converters import Autograde, GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
-    from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds,
-                                        GetGrades, OverwriteCells, OverwriteKernelspec)
+    from nbgrader.preprocessors import ClearHiddenTests, Execute
 
     student, unit = spec["student"], spec["unit"]
     root, out, job = Path(spec["root"]), Path(spec["out"]), Path(spec["job_dir"])
@@ -731,11 +730,13 @@ def run_job(spec: dict) -> dict:
     release = root / "course"
     config = nbgrader_config(root=course, db_url=_sqlite_url(db), source_directory=str(root / "solutions"),
                              release_directory=str(release))
-    config.Autograde.sanitize_preprocessors = [ClearOutput, restructure, DeduplicateIds, OverwriteKernelspec,
-                                               OverwriteCells, CheckCellMetadata]
-    config.Autograde.autograde_preprocessors = [
-        execute, *config_default_autograde_tail(),
-    ]
+    # nbgrader's own chains, with the submission rebuilt first, Execute sandboxed, hidden tests cleared.
+    sanitize = _default(Autograde, "sanitize_preprocessors")
+    config.Autograde.sanitize_preprocessors = [*sanitize[:1], restructure, *sanitize[1:]]
+    config.Autograde.autograde_preprocessors = [execute if pp is Execute else pp
+                                                for pp in _default(Autograde, "autograde_preprocessors")]
+    feedback_steps = _default(GenerateFeedback, "preprocessors")
+    config.GenerateFeedback.preprocessors = [*feedback_steps[:1], ClearHiddenTests, hide, *feedback_steps[1:]]
     config.RestoreStructure.release_dir = str(release)
     config.SandboxedExecute.timeout = int(spec["timeout"])
     late = f"the cell ran longer than {spec['timeout']} s and was interrupted (an endless loop?)"
@@ -743,13 +744,12 @@ def run_job(spec: dict) -> dict:
                                                 "traceback": [f"CellTimeoutError: {late}"]}
     config.SandboxedExecute.kernel_manager_class = manager
     config.SandboxedExecute.imports = _imports_of_given_cells(release / unit / f"{unit}.ipynb")
-    config.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, hide, CSSHTMLHeaderPreprocessor]
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
 
     graded = api.autograde(unit, student, force=True, create=True)
     if not graded["success"]:
         return zero("failed", "nbgrader could not grade the notebook: " + _last_error(graded.get("log", "")))
-    with Gradebook(_sqlite_url(db), "backprop") as gradebook:
+    with Gradebook(_sqlite_url(db), COURSE_ID) as gradebook:
         notebook = gradebook.find_submission_notebook(unit, unit, student)
         result["scores"] = {g.name: [float(g.auto_score or 0.0), float(g.max_score)] for g in notebook.grades}
     autograded = workdir / f"{unit}.ipynb"
@@ -766,14 +766,9 @@ def run_job(spec: dict) -> dict:
     return result
 
 
-def config_default_autograde_tail():
-    """nbgrader's own autograde steps after Execute, in its order."""
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
-                                        SaveAutoGrades)
-
-    return [IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
-            CheckCellMetadata]
+def _default(converter, trait: str) -> list:
+    """An nbgrader converter's default preprocessor list, e.g. Autograde's sanitize steps."""
+    return list(converter.class_traits()[trait].default())
 
 
 def _last_error(log: str) -> str:

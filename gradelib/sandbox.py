@@ -34,7 +34,7 @@ import importlib
 import os
 import sys
 
-__all__ = ["TamperingError", "load_ipython_extension", "main", "restore"]
+__all__ = ["TamperingError", "load_ipython_extension", "main", "restore", "single_threaded_blas"]
 
 ENV_WRITABLE = "GRADELIB_SANDBOX_WRITABLE"
 ENV_FORBIDDEN = "GRADELIB_SANDBOX_FORBIDDEN"
@@ -75,6 +75,12 @@ def _limit(resource_module, which, value):
         pass
 
 
+def single_threaded_blas() -> None:
+    """One BLAS thread: parallel notebooks share the cores, and threads do not survive a fork."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Set limits and the policy, then become an IPython kernel with the guard loaded."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -96,8 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     _limit(resource, resource.RLIMIT_CPU, options.cpu_seconds)
     _limit(resource, resource.RLIMIT_FSIZE, options.file_mb * 2**20)
     _limit(resource, resource.RLIMIT_CORE, 0)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
+    single_threaded_blas()
     os.environ[ENV_WRITABLE] = os.pathsep.join(os.path.realpath(p) for p in options.writable)
     os.environ[ENV_FORBIDDEN] = os.pathsep.join(os.path.realpath(p) for p in options.forbid)
     os.environ[ENV_OUTPUT_LIMIT] = str(options.output_limit)

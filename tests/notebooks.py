@@ -8,19 +8,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def units() -> list[str]:
-    return sorted(p.parent.name for p in REPO.glob("solutions/*/*.ipynb") if p.stem == p.parent.name)
+from gradelib.course import REPO_ROOT
 
 
 def course_notebook(unit: str) -> Path:
-    return REPO / "course" / unit / f"{unit}.ipynb"
-
-
-def solution_notebook(unit: str) -> Path:
-    return REPO / "solutions" / unit / f"{unit}.ipynb"
+    return REPO_ROOT / "course" / unit / f"{unit}.ipynb"
 
 
 @dataclass

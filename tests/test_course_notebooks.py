@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.notebooks import course_notebook, errors, execute_copy, units
+from gradelib.course import units
+from tests.notebooks import course_notebook, errors, execute_copy
 
 READABLE_IN_TESTS = {"AssertionError", "GradientCheckError", "NotImplementedError"}
 
