@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .course_code import UNIT04, load_functions
+from .report import pyplot, save_figure
 from .timing import interleaved, median_ratio
 
 __all__ = ["plot", "run"]
@@ -84,10 +85,7 @@ def _products(params: dict, X, L: int, rng):
 
 
 def plot(rows: list[dict], out_dir: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     floor = max(r["FLOP floor (× products)"] for r in rows)
     fig, ax = plt.subplots(figsize=(8.5, 3.4))
@@ -98,8 +96,4 @@ def plot(rows: list[dict], out_dir: Path) -> list[Path]:
            title=f"Backprop, {rows[0]['_network']} MLP, batch {rows[0]['_batch']} (medians)")
     ax.invert_yaxis()
     ax.legend(loc="upper right")
-    fig.tight_layout()
-    path = out_dir / "backprop.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+    return [save_figure(fig, out_dir / "backprop.png")]

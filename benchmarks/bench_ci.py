@@ -19,6 +19,7 @@ from pathlib import Path
 from gradelib.course import REPO_ROOT, units
 
 from . import BenchmarkSkipped
+from .report import pyplot, save_figure
 from .timing import stopwatch
 
 __all__ = ["plot", "run"]
@@ -78,10 +79,7 @@ def run(*, quick: bool = False) -> list[dict]:
 
 
 def plot(rows: list[dict], out_dir: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     per_unit = [r for r in rows if not r["notebooks"].startswith(("all ", "collect "))]
     if not per_unit:
@@ -93,8 +91,4 @@ def plot(rows: list[dict], out_dir: Path) -> list[Path]:
     ax.set(xlabel="seconds (pytest's time for the notebook's cells)",
            title=f"nbval over the solution notebooks: {total:.0f} s in all (target {TARGET_SECONDS:.0f} s)")
     ax.invert_yaxis()
-    fig.tight_layout()
-    path = out_dir / "ci.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+    return [save_figure(fig, out_dir / "ci.png")]

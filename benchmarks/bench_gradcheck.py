@@ -25,6 +25,7 @@ import statistics
 from pathlib import Path
 
 from .gradcheckers import CHECK, Case, Counter, estimate, make_case
+from .report import pyplot, save_figure
 from .threads import single_threaded
 from .timing import interleaved, median_ratio
 
@@ -125,10 +126,7 @@ def _run(quick: bool) -> list[dict]:
 
 
 def plot(rows: list[dict], out_dir: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for name, color in zip(CHECKERS, ("C0", "C1", "C2", "C3")):
@@ -151,8 +149,4 @@ def plot(rows: list[dict], out_dir: Path) -> list[Path]:
     axes[0].set_title("Evaluations per check (hollow: estimated)")
     axes[1].set_title("Wall time of a passing check (hollow: estimated)")
     axes[0].legend()
-    fig.tight_layout()
-    path = out_dir / "gradcheck.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+    return [save_figure(fig, out_dir / "gradcheck.png")]

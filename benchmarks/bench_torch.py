@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import BenchmarkSkipped
+from .report import pyplot, save_figure
 from .bench_backprop import BATCH, LAYERS, QUICK_BATCH, QUICK_LAYERS
 from .course_code import UNIT04, load_functions
 from .threads import single_threaded
@@ -93,10 +94,7 @@ def _compare(torch, train_step, params64, X64, y, dtype, repeats, *, threads) ->
 
 
 def plot(rows: list[dict], out_dir: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 3))
     labels = [f"{r['dtype']}\n{'one thread' if r['threads'] == '1' else 'default threads'}" for r in rows]
@@ -106,8 +104,4 @@ def plot(rows: list[dict], out_dir: Path) -> list[Path]:
     ax.set(ylabel="numpy step time / PyTorch step time",
            title=f"One training step, {rows[0]['_network']}, batch {rows[0]['_batch']}")
     ax.legend()
-    fig.tight_layout()
-    path = out_dir / "torch.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+    return [save_figure(fig, out_dir / "torch.png")]

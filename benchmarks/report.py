@@ -7,7 +7,7 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["machine", "markdown_table", "write_json"]
+__all__ = ["machine", "markdown_table", "pyplot", "save_figure", "write_json"]
 
 
 def _version(package: str) -> str | None:
@@ -82,3 +82,23 @@ def markdown_table(rows: list[dict]) -> str:
 
 def write_json(path: Path, payload: dict) -> None:
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend: benchmarks draw files, never windows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: Path) -> Path:
+    """Lay out, write as a 120-dpi PNG, close; return the path."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
