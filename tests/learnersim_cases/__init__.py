@@ -1,0 +1,1 @@
+"""Tables of learner cases per unit: realistic mistakes and correct variants (see tests/learnersim.py)."""
