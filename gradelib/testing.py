@@ -72,12 +72,14 @@ def call(fn, *args, name: str | None = None, **kwargs):
         raise ExerciseError(f"{label} raised {type(exc).__name__}: {exc}") from exc
 
 
-def _format(value) -> str:
-    arr = np.asarray(value)
-    if arr.ndim == 0:
-        return f"{arr.item():.10g}" if arr.dtype.kind in "fc" else repr(arr.item())
-    with np.printoptions(precision=6, suppress=False, threshold=12, edgeitems=3, linewidth=100):
-        return np.array2string(arr, separator=", ")
+def _pair(a, b) -> tuple[str, str]:
+    """Two numbers printed with the fewest digits (at least 6) that show they differ."""
+    a, b = float(a), float(b)
+    for digits in range(6, 18):
+        left, right = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if left != right:
+            return left, right
+    return repr(a), repr(b)
 
 
 def _index(shape: tuple, flat: int) -> str:
@@ -159,13 +161,12 @@ def assert_close(got, expected, *, what: str, rtol: float = 1e-7, atol: float = 
     err = np.abs(mine - want) / (atol + rtol * np.abs(want))
     worst = int(np.argmax(err.reshape(-1)))
     where = _index(want.shape, worst)
-    a, b = mine.reshape(-1)[worst], want.reshape(-1)[worst]
+    a, b = _pair(mine.reshape(-1)[worst], want.reshape(-1)[worst])
     if want.ndim == 0:
-        message = f"{what} should be {_format(b)}, got {_format(a)}"
+        message = f"{what} should be {b}, got {a}"
     else:
         wrong = int(np.sum(~close))
-        message = (f"{what} is wrong at {wrong} of {want.size} entries; at {what}{where}: yours {_format(a)}, "
-                   f"expected {_format(b)}")
+        message = f"{what} is wrong at {wrong} of {want.size} entries; at {what}{where}: yours {a}, expected {b}"
     raise ExerciseError(f"{message}. {hint}".rstrip() if hint else message)
 
 
@@ -195,8 +196,10 @@ def _first_change(path: str, live, before) -> str | None:
         if np.all(same):
             return None
         i = int(np.flatnonzero(~np.asarray(same).reshape(-1))[0])
-        return (f"{path}{_index(live.shape, i)} was {_format(before.reshape(-1)[i])} and is now "
-                f"{_format(live.reshape(-1)[i])}")
+        if live.dtype.kind not in "biuf":
+            return f"{path}{_index(live.shape, i)} was changed"
+        was, now = _pair(before.reshape(-1)[i], live.reshape(-1)[i])
+        return f"{path}{_index(live.shape, i)} was {was} and is now {now}"
     if isinstance(live, dict) and live.keys() != before.keys():
         return f"{path} gained or lost keys: {sorted(map(str, before))} became {sorted(map(str, live))}"
     if isinstance(live, dict) and any(live[k] is not before[k] for k in live):
