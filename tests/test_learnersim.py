@@ -14,6 +14,8 @@ import pytest
 
 from tests import learnersim, learnersim_cases
 
+pytestmark = pytest.mark.slow  # each case runs a whole notebook (in a forked process)
+
 UNITS = {
     info.name: importlib.import_module(f"tests.learnersim_cases.{info.name}")
     for info in pkgutil.iter_modules(learnersim_cases.__path__)
