@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import warnings
 
 import numpy as np
 
@@ -28,8 +29,10 @@ __all__ = [
     "assert_float_array",
     "assert_shape",
     "call",
+    "call_strict",
     "not_modified",
     "prerequisite",
+    "relies_on",
 ]
 
 STUB_HINT = "replace `raise NotImplementedError()` with your code, run that cell, then this one again"
@@ -70,6 +73,30 @@ def call(fn, *args, name: str | None = None, **kwargs):
         ) from exc
     except Exception as exc:  # the learner's bug, reported as the test's verdict
         raise ExerciseError(f"{label} raised {type(exc).__name__}: {exc}") from exc
+
+
+def call_strict(fn, *args, name: str | None = None, **kwargs):
+    """:func:`call`, with numpy's overflow, invalid-value and divide-by-zero warnings as failures.
+
+    For exercises whose docstring promises "no overflow and no warning" (a stable sigmoid or
+    softmax): the first such floating-point event in ``fn`` becomes one ExerciseError naming
+    the function. Underflow to 0 is not an error. Returns what ``fn`` returns.
+    """
+    __tracebackhide__ = True
+    label = name or _name(fn)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                return call(fn, *args, name=label, **kwargs)
+    except ExerciseError as exc:
+        cause = exc.__cause__
+        if not isinstance(cause, (FloatingPointError, RuntimeWarning)):
+            raise
+        raise ExerciseError(
+            f"{label} is not numerically stable: numpy reported '{cause}' at these inputs. "
+            "Exponentiate only numbers <= 0 (e.g. exp(-|z|), or z minus its maximum), in every branch."
+        ) from cause
 
 
 def _pair(a, b) -> tuple[str, str]:
@@ -252,6 +279,28 @@ def prerequisite(exercise: str, check) -> None:
             f"this test uses your {exercise}, which is not right yet ({reason}): "
             f"fix {exercise} first, then run this test again"
         ) from exc
+
+
+@contextlib.contextmanager
+def relies_on(exercise: str, check):
+    """Blame an earlier exercise when the block fails and that exercise is wrong too.
+
+    Usage::
+
+        with relies_on("sigmoid", check_sigmoid):
+            ...test sigmoid_prime...
+
+    If the block raises and ``check()`` (a quick test of ``exercise``) fails as well, the
+    failure reads "this test uses your sigmoid, which is not right yet (...): fix sigmoid
+    first"; otherwise the block's own failure stands. Unlike :func:`prerequisite`, an
+    exercise that does not use the earlier one is judged on its own.
+    """
+    __tracebackhide__ = True
+    try:
+        yield
+    except Exception:
+        prerequisite(exercise, check)
+        raise
 
 
 def is_number(value) -> bool:

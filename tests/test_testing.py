@@ -12,8 +12,10 @@ from gradelib.testing import (
     assert_float_array,
     assert_shape,
     call,
+    call_strict,
     not_modified,
     prerequisite,
+    relies_on,
 )
 
 
@@ -148,3 +150,36 @@ def test_helpers_never_warn():
         assert_close(np.float32(1.0), 1.0, what="g", rtol=1e-6)
         with pytest.raises(ExerciseError):
             assert_close(np.array([np.inf]), [1.0], what="g")
+
+
+def test_call_strict_fails_an_overflow_and_passes_stable_code():
+    """Does call_strict turn numpy's overflow warning into a verdict naming the function, and pass stable code?"""
+    def naive_sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    def stable_sigmoid(z):
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+    z = np.array([-1000.0, 0.0, 1000.0])
+    with pytest.raises(ExerciseError, match=r"naive_sigmoid is not numerically stable: numpy reported 'overflow"):
+        call_strict(naive_sigmoid, z)
+    assert np.allclose(call_strict(stable_sigmoid, z), [0.0, 0.5, 1.0])
+    assert call_strict(np.exp, -1000.0) == 0.0  # underflow is not an error
+    with pytest.raises(ExerciseError, match=r"stub is not implemented yet"):
+        call_strict(stub, z)
+
+
+def test_relies_on_blames_the_earlier_exercise_only_when_it_is_wrong():
+    """Does a failing block blame the earlier exercise only when that one is wrong too?"""
+    def earlier_is_wrong():
+        raise ExerciseError("sigmoid(0) should be 0.5")
+
+    with pytest.raises(ExerciseError, match=r"uses your sigmoid, which is not right yet.*fix sigmoid first"):
+        with relies_on("sigmoid", earlier_is_wrong):
+            raise ExerciseError("sigmoid_prime is wrong")
+    with pytest.raises(ExerciseError, match=r"^sigmoid_prime is wrong$"):
+        with relies_on("sigmoid", lambda: None):
+            raise ExerciseError("sigmoid_prime is wrong")
+    with relies_on("sigmoid", earlier_is_wrong):  # a passing block is never blamed on anyone
+        pass
