@@ -1,0 +1,229 @@
+"""Run a notebook's test cells in a trusted interpreter and every other cell in the learner's kernel.
+
+:class:`TrustedTestsMixin` goes in front of an nbclient/nbgrader ``Execute`` class (the grader's
+``GradingExecute(TrustedTestsMixin, SandboxedExecute)``, or plain ``Execute`` without a
+sandbox). For each notebook it starts a second, ordinary IPython kernel outside the sandbox
+(``gradelib.bridge.trusted``, in a private empty folder) beside the learner's kernel, and:
+
+* a **test cell** (nbgrader ``grade`` and not ``solution``) runs in the trusted kernel. While it
+  runs, the learner's kernel serves the bridge (``gradelib.bridge.agent``) on a Unix socket in
+  its working folder, so the names the test uses and the trusted side lacks resolve to the
+  learner's objects. The cell's outputs are the trusted kernel's, followed by what the
+  learner's code printed during the test (stream text only: a displayed value, and so partial
+  credit, can only come from the trusted side). A hanging learner call is the cell's timeout.
+* every **other cell** runs in the learner's kernel as usual; a **given cell** (locked, neither
+  test nor solution) also has its definitions (imports, functions, classes; not its
+  computations) run in the trusted kernel, so tests have ``np``, ``gradelib`` and helpers of
+  their own.
+
+Both kernels are owned by ``preprocess``: the trusted one is shut down with the learner's.
+"""
+from __future__ import annotations
+
+import ast
+import asyncio
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from queue import Empty
+
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_output
+
+__all__ = ["TrustedKernelManager", "TrustedTestsMixin", "cell_role", "definitions_only"]
+
+STOP_SECONDS = 5  # to let the learner's agent stop after a test, before and after an interrupt
+GRADELIB_PARENT = str(Path(__file__).resolve().parent.parent.parent)
+
+
+def cell_role(cell) -> str:
+    """"test", "solution", "given" (locked instructor code) or "other" (the learner's own)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.get("cell_type") != "code":
+        return "other"
+    if meta.get("grade") and not meta.get("solution"):
+        return "test"
+    if meta.get("solution"):
+        return "solution"
+    if meta.get("locked"):
+        return "given"
+    return "other"
+
+
+def definitions_only(source: str) -> str:
+    """The imports, functions and classes of a cell's top level, each on its own (a failing one is skipped)."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return ""
+    kept = [node for node in body
+            if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    guarded = [ast.Try(body=[node], handlers=[ast.ExceptHandler(type=ast.Name("Exception", ast.Load()), name=None,
+                                                                 body=[ast.Pass()])], orelse=[], finalbody=[])
+               for node in kept]
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body=guarded, type_ignores=[]))) if guarded else ""
+
+
+class TrustedKernelManager(AsyncKernelManager):
+    """Starts ``python -m gradelib.bridge.trusted``: an IPython kernel whose globals reach the learner's names."""
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return [sys.executable, "-m", "gradelib.bridge.trusted", "-f", self.connection_file,
+                "--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=CRITICAL"]
+
+
+def _trusted_environment() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "GRADELIB_SANDBOX"))}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [GRADELIB_PARENT, os.environ.get("PYTHONPATH")]))
+    env["MPLBACKEND"] = "agg"
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
+
+
+class TrustedTestsMixin:
+    """Test cells in a trusted interpreter, learner code in the learner's kernel (see the module docstring)."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._trusted = None
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            self._stop_trusted()
+
+    # --- the trusted kernel's lifecycle ---------------------------------------------------
+
+    async def async_start_new_kernel(self, **kwargs):
+        await super().async_start_new_kernel(**kwargs)
+        folder = tempfile.mkdtemp(prefix="gradelib-trusted-")
+        manager = TrustedKernelManager()
+        self._trusted = {"km": manager, "kc": None, "folder": folder}
+        await manager.start_kernel(cwd=folder, env=_trusted_environment())
+
+    async def _trusted_client(self):
+        trusted = self._trusted
+        if trusted["kc"] is None:
+            client = trusted["km"].client()
+            client.start_channels()
+            await client.wait_for_ready(timeout=self.startup_timeout)
+            trusted["kc"] = client
+        return trusted["kc"]
+
+    def _stop_trusted(self) -> None:
+        trusted, self._trusted = getattr(self, "_trusted", None), None
+        if trusted is None:
+            return
+        from jupyter_core.utils import run_sync
+
+        async def stop():
+            if trusted["kc"] is not None:
+                trusted["kc"].stop_channels()
+            try:
+                await trusted["km"].shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001 - already dead is fine
+                pass
+            await trusted["km"].cleanup_resources() if hasattr(trusted["km"], "cleanup_resources") else None
+
+        try:
+            run_sync(stop)()
+        finally:
+            shutil.rmtree(trusted["folder"], ignore_errors=True)
+
+    async def _trusted_run(self, code: str, timeout: float = 60) -> dict:
+        """Run bookkeeping code silently in the trusted kernel; its reply's content."""
+        client = await self._trusted_client()
+        msg_id = client.execute(code, silent=True, store_history=False)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError("the trusted interpreter did not answer")
+            try:
+                reply = await client.get_shell_msg(timeout=remaining)
+            except Empty:
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply["content"]
+
+    # --- cells ------------------------------------------------------------------------------
+
+    def wrap_test_source(self, source: str) -> str:
+        """The sandbox's wrapping, without its tamper repair: nothing in the trusted kernel needs it."""
+        wrapped = super().wrap_test_source(source) if hasattr(super(), "wrap_test_source") else source
+        return "\n".join(line for line in wrapped.split("\n") if "gradelib.grading.guard" not in line)
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        role = cell_role(cell)
+        if role == "test" and cell.source.strip() and self._trusted is not None:
+            return await self._execute_test(cell, cell_index, execution_count, store_history)
+        result = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if role == "given" and self._trusted is not None:
+            code = definitions_only(cell.source)
+            if code:
+                await self._trusted_run(code)
+        return result
+
+    def _learner_folder(self) -> str:
+        folder = getattr(self, "kernel_cwd", "") or (self.resources or {}).get("metadata", {}).get("path") or os.getcwd()
+        return str(Path(folder).resolve())
+
+    async def _execute_test(self, cell, cell_index, execution_count, store_history):
+        client = await self._trusted_client()
+        token = secrets.token_hex(16)
+        path = os.path.join(self._learner_folder(), f".gradelib-bridge-{token[:12]}.sock")
+        opened = await self._trusted_run(
+            f"__import__('gradelib.bridge.trusted', fromlist=['_']).open_session({path!r}, {token!r})")
+        serving = None
+        if opened.get("status") == "ok":
+            serving = self.kc.execute(f"__import__('gradelib.bridge.agent', fromlist=['_']).serve({path!r}, {token!r})",
+                                      silent=True, store_history=False, stop_on_error=False)
+        learner_km, learner_kc = self.km, self.kc
+        self.km, self.kc = self._trusted["km"], client
+        try:
+            cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            self.km, self.kc = learner_km, learner_kc
+            await self._trusted_run("__import__('gradelib.bridge.trusted', fromlist=['_']).close_session()")
+        if serving is not None:
+            printed, alive = await self._finish_serving(serving)
+            cell.outputs.extend(printed)
+            if not alive:
+                raise DeadKernelError("the learner's kernel died during the test")
+        return cell
+
+    async def _finish_serving(self, msg_id: str) -> tuple[list, bool]:
+        """Wait for the learner's agent to stop; what the learner's code printed meanwhile."""
+        printed, done = [], False
+        for attempt in range(2):
+            done = await self._await_reply(msg_id, STOP_SECONDS)
+            if done or not await self.km.is_alive():
+                break
+            if attempt == 0:  # still inside the learner's code (an endless loop): interrupt it
+                await self.km.interrupt_kernel()
+        while True:
+            try:
+                msg = await self.kc.get_iopub_msg(timeout=0.2 if done else 0)
+            except Empty:
+                break
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                printed.append(new_output("stream", name=msg["content"]["name"], text=msg["content"]["text"]))
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        return printed, await self.km.is_alive()
+
+    async def _await_reply(self, msg_id: str, timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            try:
+                reply = await self.kc.get_shell_msg(timeout=max(0.01, deadline - loop.time()))
+            except Empty:
+                return False
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return True
+        return False

@@ -1,0 +1,137 @@
+"""The trusted interpreter: an ordinary IPython kernel whose globals reach the learner's names.
+
+Started outside the sandbox, in a private empty folder, as ``python -m gradelib.bridge.trusted
+-f CONNECTION_FILE``. Its user namespace is a :class:`~gradelib.bridge.proxy.TrustedNamespace`:
+test cells run here, and a name they use that this interpreter does not define is looked up
+in the learner's kernel through the session the grader opens for each test cell:
+
+    open_session(path, token)   before the test cell: listen on ``path``
+    close_session()             after it: tell the learner's agent to stop, close the socket
+
+The learner's agent connects when the grader asks it to serve; the first learner name the
+test uses waits for that connection (at most ``ACCEPT_SECONDS``).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+from .codec import BridgeError, read_frame
+from .peer import Peer
+from .proxy import Proxy, TrustedNamespace
+
+__all__ = ["ACCEPT_SECONDS", "Session", "close_session", "current", "open_session"]
+
+ACCEPT_SECONDS = 20
+
+
+class Session:
+    """One test cell's connection to the learner's agent."""
+
+    def __init__(self, path: str, token: str):
+        self.path, self.token = path, token
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        _bind(self.listener, path)
+        os.chmod(path, 0o666)  # the sandboxed kernel runs as another user
+        self.listener.listen(1)
+        self.peer: Peer | None = None
+        self.failed: str | None = None
+
+    def connection(self) -> Peer:
+        if self.peer is None and self.failed is None:
+            self.listener.settimeout(ACCEPT_SECONDS)
+            try:
+                sock, _ = self.listener.accept()
+                sock.settimeout(None)
+                hello, _ = read_frame(sock)
+                if hello.get("hello") != self.token:
+                    sock.close()
+                    raise BridgeError("a connection that is not the notebook's agent")
+                self.peer = Peer(sock, proxy_class=Proxy, trusted=True)
+            except (OSError, EOFError, BridgeError) as error:
+                self.failed = ("the notebook's kernel did not connect (is it still busy with an earlier cell, "
+                               f"or did it stop?): {type(error).__name__}")
+            finally:
+                self._stop_listening()
+        if self.failed is not None:
+            raise BridgeError(self.failed)
+        return self.peer
+
+    def lookup(self, name: str):
+        return self.connection().request("lookup", (name,))
+
+    def _stop_listening(self):
+        self.listener.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+    def close(self):
+        self._stop_listening()
+        if self.peer is not None and self.peer.broken is None:
+            try:
+                self.peer.request("stop")
+            except BridgeError:
+                pass
+        if self.peer is not None:
+            self.peer.close()
+
+
+def _bind(sock: socket.socket, path: str) -> None:
+    if len(os.fsencode(path)) <= 100:
+        sock.bind(path)
+        return
+    folder = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY)
+    try:
+        sock.bind(f"/proc/self/fd/{folder}/{os.path.basename(path)}")
+    finally:
+        os.close(folder)
+
+
+_session: Session | None = None
+
+
+def current() -> Session | None:
+    return _session
+
+
+def open_session(path: str, token: str) -> None:
+    global _session
+    close_session()
+    _session = Session(path, token)
+
+
+def close_session() -> None:
+    global _session
+    session, _session = _session, None
+    if session is not None:
+        session.close()
+
+
+def _die_with_parent() -> None:
+    """The trusted kernel never outlives the grader that started it (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def main() -> None:
+    from ipykernel.kernelapp import IPKernelApp
+
+    _die_with_parent()
+    namespace = TrustedNamespace(session=current)
+    app = IPKernelApp.instance(user_ns=namespace)
+    app.initialize(sys.argv[1:])
+    app.shell.display_formatter.formatters["text/plain"].for_type(
+        Proxy, lambda obj, printer, cycle: printer.text(f"<{type(obj).__name__} object in the notebook's kernel>"))
+    app.start()
+
+
+if __name__ == "__main__":
+    main()
