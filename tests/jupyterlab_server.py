@@ -53,6 +53,8 @@ LAB_SETTINGS = {
     },
 }
 
+ROLES = Path(__file__).resolve().parent.parent / "jupyter"  # the labs' settings per role
+
 START_TIMEOUT = 180  # seconds; a loaded 2-core CI machine imports JupyterLab slowly
 
 
@@ -107,8 +109,13 @@ def _write_settings(settings_dir: Path) -> None:
         path.write_text(json.dumps(values))
 
 
-def _isolated_env(home: Path) -> dict[str, str]:
+def _isolated_env(home: Path, role: str | None) -> dict[str, str]:
     env = dict(os.environ)
+    if role:  # as `make lab` / `make instructor` start it (see the Makefile)
+        env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(str(ROLES / name) for name in (role, "common"))
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    else:
+        env.pop("JUPYTER_CONFIG_PATH", None)
     for var, sub in [
         ("JUPYTER_CONFIG_DIR", "config"),
         ("JUPYTER_DATA_DIR", "data"),
@@ -148,8 +155,12 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def running_lab(root_dir: Path, home: Path):
-    """Run JupyterLab on ``root_dir`` with all its state in ``home``; yields a LabServer."""
+def running_lab(root_dir: Path, home: Path, *, role: str | None = None, cwd: Path | None = None):
+    """Run JupyterLab on ``root_dir`` with all its state in ``home``; yields a LabServer.
+
+    ``role`` ("learner" or "instructor") adds that role's settings from jupyter/ as the
+    Makefile does; ``cwd`` is where the server runs (default ``root_dir``).
+    """
     home.mkdir(parents=True, exist_ok=True)
     settings_dir = home / "user-settings"
     _write_settings(settings_dir)
@@ -172,7 +183,7 @@ def running_lab(root_dir: Path, home: Path):
         command.append("--allow-root")
     with server.log.open("w") as log:
         proc = subprocess.Popen(
-            command, cwd=root_dir, env=_isolated_env(home), stdout=log, stderr=subprocess.STDOUT,
+            command, cwd=cwd or root_dir, env=_isolated_env(home, role), stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
     try:
