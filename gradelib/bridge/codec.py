@@ -99,7 +99,7 @@ def read_frame(sock) -> tuple[dict, bytearray]:
 def pack(array: np.ndarray, blobs: list, offset: list) -> dict:
     """The JSON form of an array whose bytes are appended to ``blobs`` (``offset`` = [bytes so far])."""
     contiguous = bool(array.flags.c_contiguous)
-    data = np.ascontiguousarray(array)
+    data = array if contiguous else array.copy(order="C")
     if data.dtype.byteorder == ">":
         data = data.astype(data.dtype.newbyteorder("<"))
     raw = data.tobytes()
@@ -121,7 +121,7 @@ def unpack(form: dict, blob: bytearray) -> np.ndarray:
     nbytes = count * dtype.itemsize
     if type(start) is not int or start < 0 or start + nbytes > len(blob):
         raise MalformedMessage("an array whose bytes lie outside the message")
-    return np.frombuffer(blob, dtype=dtype, count=count, offset=start).reshape(shape).copy()
+    return np.frombuffer(blob, dtype=dtype, count=count, offset=start).reshape(tuple(shape)).copy()
 
 
 def unpack_scalar(form: dict, blob: bytearray):
