@@ -22,6 +22,8 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
+from ..bridge.execute import TrustedTestsMixin
+
 from .records import DISRUPTIONS
 
 __all__ = ["CapOutputs", "GradingExecute", "HideTestCode", "RestoreStructure", "SandboxedExecute", "StderrToStdout",
@@ -111,9 +113,9 @@ class SandboxedExecute(Execute):
                                              "notebook interfered with it, so it earns no points"))
 
 
-class GradingExecute(SandboxedExecute):
-    """The Execute of the grading pipeline. The trusted-tests bridge composes here:
-    ``class GradingExecute(TrustedTestsMixin, SandboxedExecute)``."""
+class GradingExecute(TrustedTestsMixin, SandboxedExecute):
+    """The Execute of the grading pipeline: test cells in the trusted interpreter (gradelib.bridge),
+    every other cell in the sandboxed learner kernel."""
 
 
 class StderrToStdout(NbGraderPreprocessor):
