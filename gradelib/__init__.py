@@ -3,12 +3,13 @@
 Importing gradelib imports numpy only; the grading commands load Jupyter machinery lazily.
 """
 from .check import check_gradient, check_layer
-from .errors import GradientCheckError, LowPrecisionWarning
+from .errors import GradientCheckError, GradientCheckInconclusive, LowPrecisionWarning
 from .numerical import numerical_gradient
 from .report import GradientReport, InputReport
 
 __all__ = [
     "GradientCheckError",
+    "GradientCheckInconclusive",
     "GradientReport",
     "InputReport",
     "LowPrecisionWarning",

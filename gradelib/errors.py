@@ -1,7 +1,7 @@
 """The exceptions and warnings gradelib raises."""
 from __future__ import annotations
 
-__all__ = ["GradientCheckError", "LowPrecisionWarning"]
+__all__ = ["GradientCheckError", "GradientCheckInconclusive", "LowPrecisionWarning"]
 
 
 class GradientCheckError(AssertionError):
@@ -15,7 +15,7 @@ class GradientCheckError(AssertionError):
         A short key for the mistake the numbers show, e.g. ``"sign"``, ``"scale"``,
         ``"transpose"``, ``"shape"``, ``"zeros"``, ``"nonfinite"``, ``"none"``, ``"count"``,
         ``"type"``, ``"inplace"``, ``"time"``, ``"not_implemented"``, ``"exception"``,
-        ``"mismatch"``.
+        ``"ignores_dout"``, ``"kink"``, ``"mismatch"``.
     details : dict
         Numbers behind the message (worst entry, yours, numerical, factor, time step, ...).
     """
@@ -27,5 +27,30 @@ class GradientCheckError(AssertionError):
         self.details = dict(details or {})
 
 
+class GradientCheckInconclusive(AssertionError):
+    """The check cannot tell whether the gradient is right: neither a pass nor a fail.
+
+    It is an AssertionError, so a test that needs a verdict does not pass silently; it is not
+    a GradientCheckError, so code that expects a *failure* does not take it for one.
+
+    Attributes
+    ----------
+    reason : str
+        ``"nondeterministic"`` (the forward pass is not a function of its inputs),
+        ``"kinks"`` (too much sits on kinks or ties to resolve), ``"nonfinite"`` (the function
+        is not finite near the point), ``"noise"`` (round-off swamps the derivative).
+    input : str or None
+        The input concerned, when there is one.
+    details : dict
+        Numbers behind the message.
+    """
+
+    def __init__(self, message: str, *, reason: str, input: str | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.input = input
+        self.details = dict(details or {})
+
+
 class LowPrecisionWarning(UserWarning):
-    """The function computes in float32 (or lower), so the check is looser than in float64."""
+    """Kept for compatibility: gradelib no longer warns on a pass (a note goes into the report)."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import GradientCheckError
+from .numerical import refuse_dtype
 
-__all__ = ["ArraySnapshot", "call", "describe_entry", "gradient_list", "prepare_inputs"]
+__all__ = ["ArraySnapshot", "call", "check_seed", "describe_entry", "gradient_list", "prepare_inputs"]
 
 
 def _name_of(fn) -> str:
@@ -44,30 +45,47 @@ def call(fn, *args, role: str):
 
 def prepare_inputs(inputs) -> tuple[list[str], list[np.ndarray]]:
     """Validate the caller's ``inputs`` dict; return names and private float64 copies."""
-    if not isinstance(inputs, dict) or not inputs:
-        raise TypeError(
-            f"inputs must be a non-empty dict of name -> array, e.g. {{'x': x, 'W': W}}; got {type(inputs).__name__}."
-        )
+    if not isinstance(inputs, dict):
+        raise TypeError(f"inputs must be a dict of name -> array, e.g. {{'x': x, 'W': W}}; got {type(inputs).__name__}.")
+    if not inputs:
+        raise ValueError("inputs is empty: nothing to check. Pass the arrays to differentiate, e.g. {'x': x, 'W': W}.")
     names, values = [], []
     for name, value in inputs.items():
         if not isinstance(name, str):
             raise TypeError(f"input names must be strings; got {name!r}.")
-        arr = np.asarray(value)
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-            raise TypeError(
-                f"input {name!r} must be a numeric array; got {arr.dtype} values. "
-                f"Every input is differentiated: pass labels and other constants through a closure instead."
-            )
-        if np.issubdtype(arr.dtype, np.integer):
-            raise TypeError(
-                f"input {name!r} holds integers ({arr.dtype}); gradients are taken with respect to float inputs. "
-                f"Pass {name}.astype(float), or bind integer data such as labels in a closure."
-            )
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"input {name!r} contains NaN or inf; check gradients at a finite point.")
+        values.append(_input_array(name, value))
         names.append(name)
-        values.append(np.array(arr, dtype=np.float64))
     return names, values
+
+
+def _input_array(name: str, value) -> np.ndarray:
+    if isinstance(value, (list, tuple)):
+        raise TypeError(f"input {name!r} is a {type(value).__name__}; pass a numpy array (np.array({name})).")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (np.ndarray, np.number, float, int)):
+        raise TypeError(f"input {name!r} must be a numpy array; got {type(value).__name__}.")
+    arr = np.asarray(value)
+    refused = refuse_dtype(arr.dtype, f"input {name!r}")
+    if refused:
+        raise TypeError(refused)
+    if np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_:
+        raise TypeError(
+            f"input {name!r} holds integers ({arr.dtype}); gradients are taken with respect to float inputs. "
+            f"Pass {name}.astype(float), or bind integer data such as labels in a closure."
+        )
+    if arr.size == 0:
+        raise ValueError(f"input {name!r} is empty (shape {arr.shape}): nothing to check.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"input {name!r} contains NaN or inf; check gradients at a finite point.")
+    return np.array(arr, dtype=np.float64)
+
+
+def check_seed(seed) -> int:
+    """``seed`` as an int, or one sentence saying what a seed must be."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative integer such as 0 or 1; got {seed!r}.")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer such as 0 or 1; got {seed!r}.")
+    return int(seed)
 
 
 def describe_entry(name: str, shape: tuple, flat_index: int) -> str:
@@ -123,6 +141,12 @@ def gradient_list(result, names: list[str], shapes: list[tuple], *, who: str = "
             + (f"the gradients ({listing}), in that order." if len(names) > 1 else f"the gradient of {names[0]}."),
             diagnosis="none",
         )
+    if len(names) == 1 and isinstance(result, list) and not (len(result) == 1 and isinstance(result[0], np.ndarray)):
+        raise GradientCheckError(
+            f"{who} returned a Python list for the one input {names[0]!r}: return one numpy array of shape "
+            f"{shapes[0]}, not a list (np.array(...) turns a list into one).",
+            input=names[0], diagnosis="type",
+        )
     if len(names) == 1 and not isinstance(result, (tuple, list)):
         result = (result,)
     if not isinstance(result, (tuple, list)):
@@ -154,10 +178,10 @@ def gradient_list(result, names: list[str], shapes: list[tuple], *, who: str = "
                 diagnosis="type",
             )
         g = np.asarray(g)
-        if g.dtype == object or not np.issubdtype(g.dtype, np.number):
-            raise GradientCheckError(
-                f"The gradient for {name!r} holds {g.dtype} values, not numbers.", input=name, diagnosis="type"
-            )
+        refused = refuse_dtype(g.dtype, f"The gradient for {name!r}")
+        if refused or g.dtype == np.bool_:
+            raise GradientCheckError(refused or f"The gradient for {name!r} holds booleans, not numbers.",
+                                     input=name, diagnosis="type")
         if g.shape != shape:
             raise GradientCheckError(_shape_message(name, shape, g.shape), input=name, diagnosis="shape",
                                      details={"expected": shape, "got": g.shape})

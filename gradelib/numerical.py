@@ -1,4 +1,4 @@
-"""Finite differences: the full central-difference gradient, and the step sizes the checker uses.
+"""Finite differences: the full central-difference gradient, and the number checks the checker uses.
 
 ``numerical_gradient`` is the textbook method: two evaluations per entry, so its cost grows
 with the size of ``x``. The checker in ``gradelib.check`` uses directional derivatives
@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["as_scalar", "machine_eps", "numerical_gradient"]
+__all__ = ["as_scalar", "machine_eps", "numerical_gradient", "refuse_dtype"]
 
 
 def machine_eps(*dtypes) -> float:
@@ -22,17 +22,42 @@ def machine_eps(*dtypes) -> float:
     return eps
 
 
+def refuse_dtype(dtype, what: str) -> str | None:
+    """A sentence refusing ``dtype`` for ``what`` (complex, float16, non-numbers), or None if it is fine.
+
+    float16 is refused rather than checked loosely: with 3 significant digits, a finite
+    difference cannot tell a right gradient from one off by 10%.
+    """
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.complexfloating):
+        return f"{what} is complex ({dtype}); gradelib checks real-valued functions only."
+    if dtype == np.float16:
+        return (f"{what} is float16, whose 3 significant digits are too few for a finite-difference check; "
+                "check the layer in float32 or float64.")
+    if dtype == object or not (np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.integer)
+                               or dtype == np.bool_):
+        return f"{what} holds {dtype} values, not numbers."
+    return None
+
+
 def as_scalar(value, *, what: str = "f(x)") -> float:
-    """``value`` as a Python float, or a TypeError that says what came back instead."""
+    """``value`` as a finite Python float, or a TypeError/ValueError that says what came back instead."""
+    if value is None:
+        raise TypeError(f"{what} returned None. Did you forget the `return` statement? It must return a number.")
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{what} must return a number; it returned a bool ({value!r}).")
+    if isinstance(value, (complex, np.complexfloating)) or (isinstance(value, np.ndarray) and np.iscomplexobj(value)):
+        raise TypeError(f"{what} returned a complex number ({value!r}); gradelib checks real-valued functions only.")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"{what} must return a number; it returned {type(value).__name__}.") from None
     if arr.size != 1:
         raise TypeError(f"{what} must return a single number; it returned an array of shape {arr.shape}.")
-    return float(arr.reshape(()))
+    number = float(arr.reshape(()))
+    if not np.isfinite(number):
+        raise ValueError(f"{what} returned {number} at the point of the check; it must be a finite number there.")
+    return number
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x, h: float = 1e-5) -> np.ndarray:
@@ -54,7 +79,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, h: float = 1e-5) -> 
     """
     if not callable(f):
         raise TypeError(f"f must be a function of x; got {type(f).__name__}.")
-    if not (isinstance(h, (int, float, np.floating)) and h > 0):
+    if isinstance(h, bool) or not (isinstance(h, (int, float, np.floating)) and h > 0):
         raise ValueError(f"h must be a positive number; got {h!r}.")
     point = np.array(x, dtype=np.float64)  # a private float64 copy: the caller's x is never touched
     grad = np.zeros_like(point)
@@ -62,9 +87,17 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, h: float = 1e-5) -> 
     for i in range(flat.size):
         old = flat[i]
         flat[i] = old + h
-        up = as_scalar(f(point.copy()))
+        up = _number(f(point.copy()))
         flat[i] = old - h
-        down = as_scalar(f(point.copy()))
+        down = _number(f(point.copy()))
         flat[i] = old
         gflat[i] = (up - down) / (2 * h)
     return grad
+
+
+def _number(value) -> float:
+    """as_scalar, except that NaN/inf pass through: the textbook method reports them in the result."""
+    try:
+        return as_scalar(value)
+    except ValueError:
+        return float(np.asarray(value, dtype=np.float64).reshape(()))

@@ -2,37 +2,38 @@
 
 The method
 ----------
-For a scalar objective ``L`` (``sum(forward(...)[0] * dout)`` for a layer) and one input
-``x`` with the learner's gradient ``g``, pick a random direction ``v``: a random sign per
-entry (a Rademacher vector), scaled by ``max(1, |x_i|)`` so that every entry moves in
-proportion to its size; the step is ``h = eps^(1/3)`` (6e-6 in float64). Compare two numbers:
+All inputs are seen as one flat vector ``X`` (their concatenation) and the objective ``L`` as
+a scalar function of it (``sum(forward(...)[0] * dout)`` for a layer). For a direction ``V``
+(zero outside the entries it moves) compare two numbers:
 
-* yours:      ``<g, v>``
-* numerical:  ``(L(x + h v) - L(x - h v)) / (2 h)``, two evaluations of ``L``.
+* yours:      ``<g, V>``, with ``g`` the learner's gradients, concatenated;
+* numerical:  ``(L(X + h V) - L(X - h V)) / (2 h)``, two evaluations of ``L``.
 
-They agree, up to the tolerances below, for every ``v`` if and only if ``g`` is right.
-A single wrong entry ``g_i = true_i + e`` shifts ``<g, v>`` by ``+-e`` (times ``|v_i| >= 1``),
-so it is caught as soon as ``|e|`` stands out from the noise, however many entries there are.
-Three directions per input make an unlucky cancellation of several errors negligible.
+They agree for every ``V`` if and only if ``g`` is right. A single wrong entry
+``g_i = true_i + e`` shifts ``<g, V>`` by ``e V_i``, so it is caught as soon as that stands
+out from the allowance below, however many entries there are. Steps fit the entries
+(``gradelib.steps``): ``V_i = +-w_i``.
 
-Tolerance: ``|num - yours| <= rtol * scale + noise + 4 |num(h) - num(2h)|`` where ``scale`` is
-``max(|num|, |yours|, ||g * v||)``, ``rtol`` is 1e-6 in float64 (1e-3 when the function or its
-gradient is float32), ``noise`` is the round-off of the objective, ``8 eps sum|out * dout| / h``,
-and the last term (evaluated only when the first comparison fails) bounds truncation error by
-comparing two step sizes. When those two disagree (float32 arithmetic hidden inside a function
-that returns float64), the comparison is repeated with a step 1000 times larger, where that
-round-off is 1000 times smaller, and the check passes with a warning if it agrees there.
+Allowance: ``rtol * scale + error of the finite difference``, with ``scale =
+max(|num|, |yours|, ||g * V||)`` and ``rtol`` 1e-6 in float64, 1e-3 when the function or its
+gradient is float32. The error of the finite difference is *measured*, not bounded from the
+size of the layer: a first comparison allows only the round-off of the evaluation measured
+before the check (the spread of repeated evaluations, or ``eps`` times the root-sum-square of
+the objective's terms). Only when that comparison fails is the function sampled at
+``X + j h V`` for ``j = -3..3``; its one-sided third differences (which a kink at 0 does not
+enter) measure truncation and round-off together, and the allowance becomes three times
+that error (``3 |d3| / h``). When the measured error is too large to decide, steps 30 times
+larger and smaller are tried and the most precise one is used. A step at which the function
+is not finite (a log of a negative number) is retried with purely relative steps, then with
+smaller ones; a direction that is nowhere finite is reported as such, never as a kink.
 
-Kinks: at a ReLU's zero or a tie in a max, ``L`` is not differentiable along ``v`` and the
-central difference averages the two one-sided slopes, which no correct gradient convention
-has to match. A kink shows in the one-sided differences ``D(h) = d+(h) - d-(h)``: for a smooth
-function ``D(2h) = 2 D(h)``, at a kink ``D(2h) = D(h)``. A failing direction that crosses a kink
-is therefore not a verdict: its entries are split in halves and each half is probed again,
-until the smooth blocks are checked and the single entries left on kinks are accepted (any
-one-sided value is a valid convention there). This costs more evaluations, but only at kinks.
+Kinks: at a ReLU's zero or a tie in a max, ``L`` is not differentiable along ``V``. The
+second differences show it: ``J(h) = (L(X + hV) + L(X - hV) - 2 L(X)) / h`` grows like ``h``
+for a smooth function and stays at the jump of the slope at a kink. A kinked direction is
+not a verdict: ``gradelib.kinks`` resolves it block by block.
 
 Localisation: a failing smooth direction is bisected (two evaluations per halving) to the entry
-with the largest error, whose numerical partial derivative is then known exactly.
+with the largest error, whose numerical partial derivative is then known.
 """
 from __future__ import annotations
 
@@ -40,50 +41,92 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Objective", "Probe", "DirectionResult"]
+__all__ = ["DirectionResult", "Objective", "Probe"]
+
+NONFINITE_RETRIES = 3  # smaller steps tried when the function is not finite at a step
+WIDER = 30.0  # factor between the step sizes tried when the measured error is too large
+ROUGH = 1e-2  # a measured error above this fraction of the scale decides nothing
+NOISE_SIGMAS = 6.0  # allowance for round-off, in measured standard deviations of one evaluation
 
 
 class Objective:
-    """The scalar function to differentiate, with one input perturbed at a time.
+    """The scalar function to differentiate, over the concatenation of all inputs.
 
     Parameters
     ----------
     evaluate : callable
-        ``evaluate(values) -> (L, L_abs)``: the objective and ``sum|terms|``, its round-off scale.
+        ``evaluate(values) -> (L, rss)``: the objective (NaN when the function is not finite
+        there) and the root-sum-square of its terms, the scale of its round-off.
     values : list of float64 arrays
         The point (never modified).
     eps : float
         The unit round-off of the function's arithmetic.
     base : (float, float), optional
         ``evaluate(values)`` when the caller has it already; ``calls`` counts the evaluations so far.
+    tick : callable, optional
+        Called after every evaluation (progress for slow functions).
     """
 
-    def __init__(self, evaluate, values: list[np.ndarray], eps: float, *, base=None, calls: int = 0):
+    def __init__(self, evaluate, values: list[np.ndarray], eps: float, *, base=None, calls: int = 0, tick=None):
         self._evaluate = evaluate
         self.values = values
         self.eps = eps
         self.calls = calls
-        self.base, self.base_abs = base if base is not None else self(values)
+        self._tick = tick
+        sizes = [v.size for v in values]
+        self.bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        self.x = np.concatenate([v.reshape(-1) for v in values]) if values else np.zeros(0)
+        self.spread = 0.0  # |L(X) - L(X)| over repeated evaluations, set by the caller
+        self.base, self.rss = base if base is not None else self(values)
 
     def __call__(self, values) -> tuple[float, float]:
         self.calls += 1
-        return self._evaluate(values)
+        try:
+            return self._evaluate(values)
+        finally:
+            if self._tick is not None:
+                self._tick(self.calls)
 
-    def at(self, k: int, delta: np.ndarray) -> float:
-        """L with input k moved by ``delta`` (same shape), the other inputs unchanged."""
+    def segment(self, k: int) -> slice:
+        return slice(int(self.bounds[k]), int(self.bounds[k + 1]))
+
+    def owner(self, i: int) -> int:
+        """The input that flat index ``i`` belongs to."""
+        return int(np.searchsorted(self.bounds, i, side="right") - 1)
+
+    def at(self, V: np.ndarray) -> float:
+        """L at ``X + V`` (V flat, of the size of X)."""
         values = list(self.values)
-        values[k] = self.values[k] + delta
+        for k in range(len(values)):
+            part = V[self.segment(k)]
+            if np.any(part):
+                values[k] = self.values[k] + part.reshape(self.values[k].shape)
         return self(values)[0]
+
+    @property
+    def noise(self) -> float:
+        """Round-off of one evaluation, before any is measured along a direction."""
+        return max(self.spread, 2 * self.eps * self.rss)
 
 
 @dataclass
 class DirectionResult:
+    """One directional comparison. ``status`` is "ok", "fail", "kink", "rough" (no step gives a
+    precise enough derivative) or "nonfinite"."""
+
+    V: np.ndarray
     num: float
     yours: float
     scale: float
-    ok: bool
-    kink: bool
-    noisy: bool = False  # passed only with a larger step: the arithmetic is less precise than float64
+    status: str
+    allowed: float  # the allowance |num - yours| was held to
+    h: float = 0.0
+    slopes: tuple = ()  # at a kink: (one-sided slope from below, from above), each two ways
+    err: float = 0.0  # the measured error of the finite difference (0: not measured)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
 
     @property
     def rel_error(self) -> float:
@@ -91,127 +134,173 @@ class DirectionResult:
 
 
 class Probe:
-    """Compares the gradient ``g`` of input ``k`` with directional derivatives of the objective."""
+    """Compares the learner's flat gradient ``g`` with directional derivatives of the objective."""
 
-    def __init__(self, objective: Objective, k: int, g: np.ndarray, *, rtol: float):
+    def __init__(self, objective: Objective, g: np.ndarray, *, rtol: float, scales: np.ndarray):
         self.obj = objective
-        self.k = k
-        self.x = objective.values[k]
         self.g = np.asarray(g, dtype=np.float64)
         self.rtol = rtol
-        # Each entry moves in proportion to its own size (at least 1): a relative step suits
-        # entries of any magnitude, 1e-3 or 1e3, in the same array.
-        self.weights = np.maximum(1.0, np.abs(self.x))
+        self.scales = scales  # w: each entry's step scale (gradelib.steps)
         self.h = objective.eps ** (1 / 3)
-        # Round-off of one central difference: each evaluation is good to ~eps * sum|terms|.
-        self.noise = 8 * objective.eps * max(objective.base_abs, abs(objective.base)) / self.h
+        self._sigma = None  # measured round-off of one evaluation (see sigma)
 
-    def direction(self, v: np.ndarray, gv: np.ndarray | None = None) -> DirectionResult:
-        """Compare along ``v`` (zeros allowed: they restrict the direction to a block)."""
-        h = self.h
-        up, down = self.obj.at(self.k, h * v), self.obj.at(self.k, -h * v)
-        num = (up - down) / (2 * h)
-        gv = self.g * v if gv is None else gv
+    # --- one direction ---------------------------------------------------------------------
+
+    def direction(self, V: np.ndarray) -> DirectionResult:
+        """Compare along ``V`` (zeros allowed: they restrict the direction to a block)."""
+        h, V = self.h, V
+        pair = self._pair(V, h)
+        if pair is None:
+            found = self._finite_step(V, h)
+            if found is None:
+                return DirectionResult(V, np.nan, float(np.sum(self.g * V)), 1.0, "nonfinite", np.inf, h)
+            V, h, pair = found
+        gv = self.g * V
         yours = float(np.sum(gv))
+        num = (pair[0] - pair[1]) / (2 * h)
         scale = max(abs(num), abs(yours), float(np.sqrt(np.sum(gv * gv))), 1e-300)
-        if abs(num - yours) <= self.rtol * scale + self.noise:
-            return DirectionResult(num, yours, scale, True, False)
-        # A failure: look closer with a second step size before any verdict.
-        up2, down2 = self.obj.at(self.k, 2 * h * v), self.obj.at(self.k, -2 * h * v)
-        num2 = (up2 - down2) / (4 * h)
-        if abs(num - num2) <= self.rtol * scale + self.noise:
-            # Consistent at two steps: a smooth function (the mismatch is real) or an exact kink,
-            # where a piecewise-linear function has equal central differences but one-sided
-            # slopes that differ by the same amount at both steps: D(2h) = D(h), not 2 D(h).
-            base = self.obj.base
-            d1 = (up - base) / h - (base - down) / h
-            d2 = (up2 - base) / (2 * h) - (base - down2) / (2 * h)
-            jitter = 8 * self.noise
-            kink = abs(d1) > jitter and abs(d2 - 2 * d1) > 0.25 * abs(d1) + jitter
-            ok = abs(num - yours) <= self.rtol * scale + self.noise + 4 * abs(num - num2)
-            return DirectionResult(num, yours, scale, ok, kink)
-        # The two steps disagree: round-off from arithmetic less precise than the output's dtype
-        # says (float32 inside a float64 function), or a kink within the step. Retry with a step
-        # a thousand times larger, where that round-off is a thousand times smaller.
-        big = 1000 * h
-        numb = (self.obj.at(self.k, big * v) - self.obj.at(self.k, -big * v)) / (2 * big)
-        numb2 = (self.obj.at(self.k, 2 * big * v) - self.obj.at(self.k, -2 * big * v)) / (4 * big)
-        allowed = self.rtol * scale + (self.noise + 4 * abs(num - num2)) * h / big + 4 * abs(numb - numb2)
-        if abs(numb - yours) <= allowed:
-            return DirectionResult(numb, yours, scale, True, False, noisy=True)
-        # Not smooth at any of these steps: treat as a kink, so the caller looks at smaller blocks.
-        return DirectionResult(num, yours, scale, False, True)
+        allowed = self.rtol * scale + 2 * self.obj.noise / h
+        if abs(num - yours) <= allowed:
+            return DirectionResult(V, num, yours, scale, "ok", allowed, h)
+        return self._closer(V, h, pair, yours, scale)
 
-    def signs(self, rng: np.random.Generator) -> np.ndarray:
-        """A random direction: a sign per entry, scaled by the entry's size."""
-        return rng.choice(np.array([-1.0, 1.0]), size=self.x.shape) * self.weights
+    def _pair(self, V, h):
+        up, down = self.obj.at(h * V), self.obj.at(-h * V)
+        return (up, down) if np.isfinite(up) and np.isfinite(down) else None
 
-    def localise(self, v: np.ndarray, mismatch: float, budget: int) -> tuple[int, float] | None:
-        """Bisect a failing direction ``v`` (with ``num - yours == mismatch``) to one entry.
+    def _finite_step(self, V, h):
+        """Purely relative steps first, then smaller ones: (V, h, pair) where L is finite, or None."""
+        x = self.obj.x
+        relative = np.where(V != 0, np.sign(V) * np.minimum(np.abs(x), np.abs(V)), 0.0)
+        candidates = [relative] if np.any(relative) and not np.array_equal(relative, V) else []
+        for W in candidates + [V]:
+            for j in range(NONFINITE_RETRIES + 1):
+                if W is V and j == 0:
+                    continue  # tried already
+                pair = self._pair(W, h / 10**j)
+                if pair is not None:
+                    return W, h / 10**j, pair
+        return None
+
+    def _closer(self, V, h, pair, yours, scale) -> DirectionResult:
+        """A first comparison failed: measure the round-off, tell a kink from a mismatch, bound
+        truncation, and get a second opinion at another step before any verdict.
+
+        A kink just beside the point (closer than two steps) can make a right gradient look
+        wrong at one step size; it cannot at two step sizes 30 times apart, since it lies
+        within the stencil of at most one of them. So a "fail" needs two precise steps that
+        agree; steps that disagree make the direction "rough", and the caller splits it.
+        """
+        results = []
+        for step in (h, h / WIDER, h * WIDER, h * WIDER**2):
+            r = self._at_step(V, step, pair if step == h else None, yours, scale)
+            if r is None:
+                continue
+            if r.status == "kink":
+                return r
+            precise = r.err <= ROUGH * r.scale
+            if precise and r.status == "ok" and not results:
+                return r
+            if precise:
+                results.append(r)
+            if len(results) == 2:
+                break
+        if len(results) == 2 and all(r.status == "fail" for r in results):
+            return min(results, key=lambda r: r.allowed / r.scale)
+        if len(results) == 1 and results[0].status == "ok":
+            return results[0]
+        if not results:  # no step gives a precise derivative
+            return DirectionResult(V, np.nan, yours, scale, "rough", np.inf, h, (), np.inf)
+        rough = results[0]
+        rough.status = "rough"  # no two precise steps agree: not smooth at this scale
+        return rough
+
+    def _at_step(self, V, h, pair, yours, scale) -> DirectionResult | None:
+        if pair is None:
+            pair = self._pair(V, h)
+        if pair is None:
+            return None
+        f = {0: self.obj.base, 1: pair[0], -1: pair[1]}
+        f[2], f[-2] = self.obj.at(2 * h * V), self.obj.at(-2 * h * V)
+        if not (np.isfinite(f[2]) and np.isfinite(f[-2])):
+            return None
+        noise = NOISE_SIGMAS * max(self.obj.noise, self.sigma()) / h
+        num, num2 = (f[1] - f[-1]) / (2 * h), (f[2] - f[-2]) / (4 * h)
+        scale = max(scale, abs(num))
+        jump1, jump2 = (f[1] + f[-1] - 2 * f[0]) / h, (f[2] + f[-2] - 2 * f[0]) / (2 * h)
+        below, above = (f[0] - f[-1]) / h, (f[1] - f[0]) / h
+        below2, above2 = (f[0] - f[-2]) / (2 * h), (f[2] - f[0]) / (2 * h)
+        # Richardson: the slopes' O(h) curvature term cancels in 2 s(h) - s(2h).
+        slopes = (below, 2 * below - below2, above, 2 * above - above2)
+        # Smooth: the second difference grows with the step (J(2h) = 2 J(h)); at a kink it stays the jump.
+        if abs(jump1) > 4 * noise and abs(jump2 - jump1) <= 0.25 * abs(jump1):
+            err = noise + abs(slopes[1] - below) + abs(slopes[3] - above)
+            return DirectionResult(V, num, yours, scale, "kink", self.rtol * scale + err, h, slopes, err)
+        err = noise + abs(num - num2)  # num - num2 is three times num's truncation error
+        allowed = self.rtol * scale + err
+        status = "ok" if abs(num - yours) <= allowed else "fail"
+        return DirectionResult(V, num, yours, scale, status, allowed, h, slopes, err)
+
+    def sigma(self) -> float:
+        """The round-off of one evaluation, measured once: L at 13 points 0, +-h, ..., +-6h along a
+        random direction, a cubic fitted to each side (a kink at 0 enters neither), the residuals'
+        root-mean-square over their 6 degrees of freedom."""
+        if self._sigma is None:
+            V = np.random.default_rng(0x5EED).choice(np.array([-1.0, 1.0]), size=self.obj.x.size) * self.scales
+            ss, dof = 0.0, 0
+            for sign in (1, -1):
+                ys = [self.obj.base] + [self.obj.at(sign * j * self.h * V) for j in range(1, 7)]
+                if not np.all(np.isfinite(ys)):
+                    continue
+                js = np.arange(7.0)
+                fit = np.polyval(np.polyfit(js, ys, 3), js)
+                ss += float(np.sum((np.asarray(ys) - fit) ** 2))
+                dof += 3
+            self._sigma = float(np.sqrt(ss / dof)) if dof else self.obj.noise
+        return self._sigma
+
+    def signs(self, rng: np.random.Generator, support: slice) -> np.ndarray:
+        """A random direction on ``support``: a sign per entry, scaled by the entry's step scale."""
+        V = np.zeros(self.obj.x.size)
+        n = support.stop - support.start
+        V[support] = rng.choice(np.array([-1.0, 1.0]), size=n) * self.scales[support]
+        return V
+
+    # --- localisation ------------------------------------------------------------------------
+
+    def localise(self, res: DirectionResult, budget: int) -> tuple[int, float, float] | None:
+        """Bisect a failing direction to one entry: (flat index, numerical partial, its allowance).
 
         The mismatch is linear in the direction, so probing one half also gives the other
         half's (the parent's minus this one's): two evaluations per halving. Follows the half
-        with the larger mismatch. Returns (flat index, numerical partial derivative there),
-        or None when the budget runs out first.
+        with the larger mismatch. None when the budget runs out first.
         """
-        flat_v = v.reshape(-1)
-        idx = np.flatnonzero(flat_v)
+        V, h = res.V, res.h
+        mismatch = res.num - res.yours
+        idx = np.flatnonzero(V)
         while idx.size > 1 and budget >= 4:
-            half, rest = idx[: idx.size // 2], idx[idx.size // 2 :]
-            r_half = self._block_mismatch(half, flat_v, v.shape)
+            half, rest = idx[: idx.size // 2], idx[idx.size // 2:]
+            r_half = self._block_mismatch(half, V, h)
             budget -= 2
+            if not np.isfinite(r_half):
+                return None
             r_rest = mismatch - r_half
             idx, mismatch = (half, r_half) if abs(r_half) >= abs(r_rest) else (rest, r_rest)
         if idx.size != 1 or budget < 2:
             return None
         i = int(idx[0])
-        e = np.zeros(flat_v.size)
-        e[i] = 1.0
-        e = e.reshape(v.shape)
-        h = self.h * float(self.weights.reshape(-1)[i])
-        return i, float((self.obj.at(self.k, h * e) - self.obj.at(self.k, -h * e)) / (2 * h))
+        E = np.zeros(V.size)
+        E[i] = V[i]
+        num = (self.obj.at(h * E) - self.obj.at(-h * E)) / (2 * h)
+        if not np.isfinite(num):
+            return None
+        slope = num / V[i]
+        noise = max(2 * self.obj.noise, NOISE_SIGMAS * (self._sigma or 0.0))
+        allowed = self.rtol * max(abs(slope), abs(self.g[i])) + noise / (h * abs(V[i]))
+        return i, float(slope), float(allowed)
 
-    def _block_mismatch(self, block: np.ndarray, flat_v: np.ndarray, shape: tuple) -> float:
-        mask = np.zeros(flat_v.size)
-        mask[block] = flat_v[block]
-        mask = mask.reshape(shape)
-        h = self.h
-        num = (self.obj.at(self.k, h * mask) - self.obj.at(self.k, -h * mask)) / (2 * h)
+    def _block_mismatch(self, block: np.ndarray, V: np.ndarray, h: float) -> float:
+        mask = np.zeros(V.size)
+        mask[block] = V[block]
+        num = (self.obj.at(h * mask) - self.obj.at(-h * mask)) / (2 * h)
         return num - float(np.sum(self.g * mask))
-
-    def kink_split(self, v: np.ndarray, budget: int) -> tuple[list[np.ndarray], int, int]:
-        """Probe the blocks of ``v`` until each is smooth (and checked) or a single kinked entry.
-
-        Returns (failing smooth directions, entries accepted on kinks, evaluations left).
-        """
-        failures, kinked = [], 0
-        stack = [np.flatnonzero(v.reshape(-1))]
-        flat_v = v.reshape(-1)
-        while stack:
-            idx = stack.pop()
-            if budget < 4:
-                kinked += sum(s.size for s in stack) + idx.size  # out of budget: accept, unchecked
-                break
-            parts = [idx[: idx.size // 2], idx[idx.size // 2 :]] if idx.size > 1 else [idx]
-            for part in parts:
-                if part.size == 0:
-                    continue
-                mask = np.zeros(flat_v.size)
-                mask[part] = flat_v[part]
-                before = self.obj.calls
-                res = self.direction(mask.reshape(v.shape))
-                budget -= self.obj.calls - before
-                if res.ok:
-                    continue
-                if res.kink:
-                    if part.size == 1:
-                        kinked += 1
-                    else:
-                        stack.append(part)
-                else:
-                    failures.append((mask.reshape(v.shape), res))
-            if failures:
-                break
-        return failures, kinked, budget
-
-

@@ -2,9 +2,16 @@
 from __future__ import annotations
 
 import html
+
+import numpy as np
 from dataclasses import dataclass, field
 
 __all__ = ["GradientReport", "InputReport"]
+
+
+def _ceil10(x: float) -> str:
+    """The power of ten at or above x: stable across machines, unlike x's own digits."""
+    return f"{10.0 ** np.ceil(np.log10(x)):.0e}"
 
 
 def _bound(err: float, tol: float) -> str:
@@ -30,8 +37,12 @@ class InputReport:
     directions : int
         How many directional derivatives were compared.
     kink_entries : int
-        Entries that sit on a kink (ReLU at 0, ties in a max) where any one-sided derivative
-        is accepted; 0 for a smooth function.
+        Entries that sit on a kink (ReLU at 0, ties in a max), where a value between the two
+        one-sided derivatives is accepted; 0 for a smooth function.
+    sensitivity : float or None
+        The smallest relative error in one entry of typical size (the root-mean-square of
+        ``|grad_i * step_i|``) that the check would have caught: twice the allowance of the
+        direction with the smallest one, over that typical entry. None when the gradient is 0.
     """
 
     name: str
@@ -40,6 +51,7 @@ class InputReport:
     tolerance: float
     directions: int
     kink_entries: int = 0
+    sensitivity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,8 @@ class GradientReport:
     method : str
         How the numbers were obtained.
     warnings : tuple of str
-        Anything the learner should know although the check passed (float32, kinks).
+        Anything the learner should know although the check passed (float32, kinks). Notes,
+        never Python warnings: a passing check writes nothing to stderr.
     """
 
     inputs: tuple
@@ -78,14 +91,16 @@ class GradientReport:
     def _rows(self):
         for i in self.inputs:
             kinks = f", {i.kink_entries} on kinks" if i.kink_entries else ""
-            yield i.name, "x".join(map(str, i.shape)) or "scalar", _bound(i.rel_error, i.tolerance), f"{i.tolerance:.0e}", f"ok{kinks}"
+            catches = f"one entry off by {_ceil10(i.sensitivity)}" if i.sensitivity else "-"
+            yield (i.name, "x".join(map(str, i.shape)) or "scalar", _bound(i.rel_error, i.tolerance), f"{i.tolerance:.0e}",
+                   catches, f"ok{kinks}")
 
     def __str__(self) -> str:
         names = ", ".join(i.name for i in self.inputs)
         lines = [f"Gradient check passed for {names} ({self.evaluations} function evaluations)."]
         width = max((len(i.name) for i in self.inputs), default=5)
-        for name, shape, err, tol, status in self._rows():
-            lines.append(f"  {name:<{width}}  shape {shape:<12} rel. error {err} (tolerance {tol})  {status}")
+        for name, shape, err, tol, catches, status in self._rows():
+            lines.append(f"  {name:<{width}}  shape {shape:<12} rel. error {err} (tolerance {tol}, catches {catches})  {status}")
         lines += [f"  note: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -93,7 +108,7 @@ class GradientReport:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        head = "".join(f"<th>{h}</th>" for h in ("input", "shape", "relative error", "tolerance", "status"))
+        head = "".join(f"<th>{h}</th>" for h in ("input", "shape", "relative error", "tolerance", "catches", "status"))
         body = "".join(
             "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in self._rows()
         )

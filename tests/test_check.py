@@ -117,12 +117,17 @@ def test_max_with_ties_passes(seed):
     gradelib.check_layer(L.max_forward, L.max_backward, {"x": x}, seed=seed)
 
 
-def test_dense_relu_with_exact_zero_preactivations_passes(rng):
-    """Is a kink inside a composite layer (z = 0 exactly) accepted?"""
-    inputs = dense_inputs(rng, 4, 3, 3)
+@pytest.mark.parametrize("seed", range(5))
+def test_dense_relu_with_exact_zero_preactivations_never_fails(seed):
+    """Is a kink inside a composite layer (a whole column z = 0 exactly) never failed? Finite
+    differences along one weight cross every row's kink at once, so "inconclusive" is honest."""
+    inputs = dense_inputs(np.random.default_rng(seed), 4, 3, 3)
     inputs["W"][:, 1] = 0.0
     inputs["b"][1] = 0.0
-    gradelib.check_layer(L.dense_relu_forward, L.dense_relu_backward, inputs)
+    try:
+        gradelib.check_layer(L.dense_relu_forward, L.dense_relu_backward, inputs, seed=seed)
+    except gradelib.GradientCheckInconclusive as info:
+        assert info.reason == "kinks" and "Cannot tell" in str(info)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -135,22 +140,21 @@ def test_large_magnitude_inputs_pass(seed):
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_float32_layer_warns_and_passes(seed):
-    """Does a layer computing in float32 pass, with a warning that the check is looser?"""
+def test_float32_layer_passes_with_a_note_and_no_warning(seed):
+    """Does a layer computing in float32 pass, saying in its report (not on stderr) that the check is looser?"""
     rng = np.random.default_rng(seed)
-    with pytest.warns(gradelib.LowPrecisionWarning):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nbgrader gives 0 points to a test cell that writes to stderr
         report = gradelib.check_layer(L.dense32_forward, L.dense32_backward, dense_inputs(rng, 8, 16, 4), seed=seed)
-    assert any("float32" in w for w in report.warnings)
+    assert any("float32" in w for w in report.warnings) and "float32" in str(report)
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_float32_hidden_in_a_float64_function_never_fails_spuriously(seed):
     """Does a correct layer that computes in float32 but returns float64 pass?"""
     rng = np.random.default_rng(seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", gradelib.LowPrecisionWarning)
-        gradelib.check_layer(L.hidden32_forward, L.hidden32_backward,
-                             {"x": rng.standard_normal((8, 16)), "W": rng.standard_normal((16, 4))}, seed=seed)
+    gradelib.check_layer(L.hidden32_forward, L.hidden32_backward,
+                         {"x": rng.standard_normal((8, 16)), "W": rng.standard_normal((16, 4))}, seed=seed)
 
 
 def test_float32_layer_with_a_real_error_still_fails(rng):
@@ -159,10 +163,8 @@ def test_float32_layer_with_a_real_error_still_fails(rng):
         dx, dW, db = L.dense32_backward(dout, cache)
         return dx, -dW, db
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", gradelib.LowPrecisionWarning)
-        with pytest.raises(GradientCheckError) as info:
-            gradelib.check_layer(L.dense32_forward, backward, dense_inputs(rng))
+    with pytest.raises(GradientCheckError) as info:
+        gradelib.check_layer(L.dense32_forward, backward, dense_inputs(rng))
     assert info.value.diagnosis == "sign"
 
 
@@ -199,7 +201,7 @@ def test_learners_arrays_are_never_modified(rng):
 
 
 def test_cost_does_not_grow_with_parameters(rng):
-    """Does a 262k-parameter dense layer take under 100 forward calls, and is one wrong entry caught and named?"""
+    """Does a 262k-parameter dense layer take at most 25 forward calls, and is one wrong entry caught and named?"""
     calls = []
 
     def forward(x, W, b):
@@ -208,7 +210,7 @@ def test_cost_does_not_grow_with_parameters(rng):
 
     inputs = {"x": rng.standard_normal((64, 512)), "W": rng.standard_normal((512, 512)) / 20, "b": rng.standard_normal(512)}
     report = gradelib.check_layer(forward, L.dense_backward, inputs)
-    assert len(calls) == report.evaluations <= 100
+    assert len(calls) == report.evaluations <= 25
 
     def backward(dout, cache):
         dx, dW, db = L.dense_backward(dout, cache)
@@ -237,7 +239,7 @@ def test_same_seed_same_result(rng):
 
 def test_bad_arguments_get_clear_errors(rng):
     """Do wrong arguments raise a short TypeError/ValueError rather than a deep traceback?"""
-    with pytest.raises(TypeError, match="non-empty dict"):
+    with pytest.raises(TypeError, match="must be a dict of name -> array"):
         gradelib.check_layer(L.dense_forward, L.dense_backward, [1, 2])
     with pytest.raises(TypeError, match="must be functions"):
         gradelib.check_layer(None, L.dense_backward, {"x": np.ones(2)})
