@@ -7,7 +7,9 @@ non-zero exit code; Ctrl-C prints one line and exits 130.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 __all__ = ["build_parser", "main"]
 
@@ -134,16 +136,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Interrupts:
+    """Remember a Ctrl-C even when a library swallows the KeyboardInterrupt it raises.
+
+    nbgrader's NbGraderAPI catches every exception, KeyboardInterrupt included, and reports
+    a failed step; without this, Ctrl-C during a release would read as a release error.
+    """
+
+    def __init__(self):
+        self.seen = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except CommandError as error:
-        print(f"gradelib {args.command}: {error}", file=sys.stderr)
-        return 2 if args.command == "grade" else 1
-    except KeyboardInterrupt:
+    with _Interrupts() as interrupts:
+        try:
+            code = args.run(args)
+        except KeyboardInterrupt:
+            interrupts.seen = True
+        except CommandError as error:
+            if not interrupts.seen:
+                print(f"gradelib {args.command}: {error}", file=sys.stderr)
+                return 2 if args.command == "grade" else 1
+    if interrupts.seen:
         print(f"gradelib {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    return code
 
 
 if __name__ == "__main__":
