@@ -32,7 +32,11 @@ class Layer:
         """(out, cache). At the point of the check (strict) a non-finite output is an error;
         elsewhere it is returned, for the probe to step back from."""
         args = [v.copy() for v in values]
-        result = call(self.forward, *args, role="forward")
+        if strict:
+            result = call(self.forward, *args, role="forward")
+        else:  # a probe's step may leave the domain: NaN is an answer there, not a warning on stderr
+            with np.errstate(all="ignore"):
+                result = call(self.forward, *args, role="forward")
         _changed(args, values, self.names, "forward")
         if not isinstance(result, tuple) or len(result) != 2:
             got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__

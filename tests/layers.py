@@ -109,19 +109,19 @@ def rnn_forward(x, h0, Wx, Wh, b):
     return h, (steps, Wx, Wh)
 
 
-def _rnn_backward(dh, cache, *, carry=True, weights_from_last_only=False):
+def _rnn_backward(dh, cache, *, carry=True, weights_from_last_only=False, off_by_one=False, first=0):
     steps, Wx, Wh = cache
     N, T, H = dh.shape
-    dx = np.empty((N, T, Wx.shape[0]))
+    dx = np.zeros((N, T, Wx.shape[0]))
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H)
     dprev = np.zeros((N, H))
-    for t in reversed(range(T)):
+    for t in reversed(range(first, T)):
         x_t, h_prev, h_t = steps[t]
         dz = (dh[:, t] + (dprev if carry else 0)) * (1 - h_t**2)
         dx[:, t] = dz @ Wx.T
         if not weights_from_last_only or t == T - 1:
             dWx += x_t.T @ dz
-            dWh += h_prev.T @ dz
+            dWh += (h_t if off_by_one else h_prev).T @ dz
             db += dz.sum(axis=0)
         dprev = dz @ Wh.T
     return dx, dprev, dWx, dWh, db
@@ -137,6 +137,16 @@ def rnn_backward_no_carry(dh, cache):
 
 def rnn_backward_last_step_weights(dh, cache):
     return _rnn_backward(dh, cache, weights_from_last_only=True)
+
+
+def rnn_backward_off_by_one(dh, cache):
+    """dWh takes h_t where h_{t-1} belongs."""
+    return _rnn_backward(dh, cache, off_by_one=True)
+
+
+def rnn_backward_skips_t0(dh, cache):
+    """The loop runs t = T-1 .. 1: step 0 is never processed."""
+    return _rnn_backward(dh, cache, first=1)
 
 
 # --- wrong dense layers: (backward, expected diagnosis) -------------------------------------
