@@ -15,7 +15,7 @@ from gradelib.course import REPO_ROOT, units
 from gradelib.release import release
 
 UNITS = units()
-EXPECTED = ["01_calculus_recap", "02_chain_rule", "03_feed_forward", "04_backprop", "05_bptt"]
+EXPECTED = ["01_calculus_recap", "02_chain_rule", "03_feed_forward", "04_backprop", "05_bptt", "06_lstm"]
 
 
 def _cells(path):
