@@ -147,14 +147,32 @@ class Probe:
     # --- one direction ---------------------------------------------------------------------
 
     def direction(self, V: np.ndarray) -> DirectionResult:
-        """Compare along ``V`` (zeros allowed: they restrict the direction to a block)."""
-        h, V = self.h, V
+        """Compare along ``V`` (zeros allowed: they restrict the direction to a block).
+
+        When no step gives a verdict along ``V`` (the function leaves its domain, or curves
+        too fast on the scale of the steps, as ``-log p`` does for p far below the others),
+        the same direction is tried with purely relative steps (``|V_i| <= |x_i|``)."""
+        first = self._direction(V)
+        if first.status in ("ok", "fail", "kink"):
+            return first
+        x = self.obj.x
+        relative = np.sign(V) * np.minimum(np.abs(V), np.where(x != 0, np.abs(x), 1e-3 * np.abs(V)))
+        if np.array_equal(relative, V):
+            return first
+        second = self._direction(relative)
+        return second if second.status in ("ok", "fail", "kink") else first
+
+    def _direction(self, V: np.ndarray) -> DirectionResult:
+        h = self.h
         pair = self._pair(V, h)
         if pair is None:
-            found = self._finite_step(V, h)
-            if found is None:
+            for j in range(1, NONFINITE_RETRIES + 1):  # the step left the domain: smaller ones
+                pair = self._pair(V, h / 10**j)
+                if pair is not None:
+                    h = h / 10**j
+                    break
+            else:
                 return DirectionResult(V, np.nan, float(np.sum(self.g * V)), 1.0, "nonfinite", np.inf, h)
-            V, h, pair = found
         gv = self.g * V
         yours = float(np.sum(gv))
         num = (pair[0] - pair[1]) / (2 * h)
@@ -167,20 +185,6 @@ class Probe:
     def _pair(self, V, h):
         up, down = self.obj.at(h * V), self.obj.at(-h * V)
         return (up, down) if np.isfinite(up) and np.isfinite(down) else None
-
-    def _finite_step(self, V, h):
-        """Purely relative steps first, then smaller ones: (V, h, pair) where L is finite, or None."""
-        x = self.obj.x
-        relative = np.where(V != 0, np.sign(V) * np.minimum(np.abs(x), np.abs(V)), 0.0)
-        candidates = [relative] if np.any(relative) and not np.array_equal(relative, V) else []
-        for W in candidates + [V]:
-            for j in range(NONFINITE_RETRIES + 1):
-                if W is V and j == 0:
-                    continue  # tried already
-                pair = self._pair(W, h / 10**j)
-                if pair is not None:
-                    return W, h / 10**j, pair
-        return None
 
     def _closer(self, V, h, pair, yours, scale) -> DirectionResult:
         """A first comparison failed: measure the round-off, tell a kink from a mismatch, bound

@@ -8,8 +8,9 @@ float32) and ``w_i`` its scale:
   itself, and ``-log p`` sees the same relative step at every ``p``;
 * at most the spread of the array (its standard deviation), so that logits of
   ``1000 + N(0, 1)`` move by the scale on which softmax changes (1), not by 1000;
-* at least 1% of that scale, so that entries at or near 0 (a ReLU's kink, zero biases) still
-  move and a wrong gradient there still shows.
+* at least a tenth of that scale, so that entries at or near 0 (a ReLU's kink, zero biases)
+  still move and a wrong gradient there still shows (an entry's sensitivity is at most ten
+  times worse than a typical entry's).
 
 When a step still leaves the domain (the function returns NaN/inf there), the probe retries
 with purely relative steps, then with smaller ``h`` (see ``gradelib.probe``).
@@ -20,7 +21,7 @@ import numpy as np
 
 __all__ = ["FLOOR", "entry_scales", "joint_scale"]
 
-FLOOR = 1e-2  # smallest step scale, relative to the array's spread
+FLOOR = 0.1  # smallest step scale, relative to the array's spread
 
 
 def _spread(x: np.ndarray) -> float:
