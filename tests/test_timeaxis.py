@@ -56,3 +56,24 @@ def test_wrong_initial_state_gradient_is_not_called_a_weight(rng):
     message = str(info.value)
     assert "dh0" in message and "initial state" in message
     assert "weight gradients are sums" not in message
+
+
+@pytest.mark.parametrize("N, T, D, H", [(3, 4, 4, 4), (4, 4, 3, 5), (4, 4, 4, 4), (2, 5, 5, 3)],
+                         ids=["D == H == T", "N == T", "N == D == H == T", "D == T"])
+def test_time_axis_comes_from_the_contract_not_from_sizes(N, T, D, H):
+    """Is only x (N, T, D) time-indexed, whatever sizes equal T?"""
+    from gradelib.timeaxis import timed_inputs
+
+    rng = np.random.default_rng(0)
+    inputs = rnn_inputs(rng, N=N, T=T, D=D, H=H)
+    names, values = list(inputs), list(inputs.values())
+    assert timed_inputs(names, values, (N, T, H), 1) == [0]
+    assert timed_inputs(names, values, (N, T, H), 1, time_inputs=["x", "h0"]) == [0, 1]
+    gradelib.check_layer(L.rnn_forward, L.rnn_backward, inputs, time_axis=1)
+
+
+def test_caller_may_name_the_time_inputs(rng):
+    """Does time_inputs=['x'] give the same verdict and step as the default?"""
+    with pytest.raises(GradientCheckError) as info:
+        gradelib.check_layer(L.rnn_forward, L.rnn_backward_no_carry, rnn_inputs(rng), time_axis=1, time_inputs=["x"])
+    assert info.value.details["time_step"] == 4 and "not carried back" in str(info.value)
