@@ -18,6 +18,7 @@ TITLES = {
     "bench_torch": "3. Unit 04's numpy training step vs PyTorch CPU",
     "bench_grading": "4. Grading throughput: gradelib grade vs sequential nbgrader autograde",
     "bench_ci": "5. CI cost: nbval over all solution notebooks",
+    "bench_lstm": "6. LSTM step cost: unit 06's step against unit 05's RNN step",
 }
 
 
