@@ -123,6 +123,7 @@ class DirectionResult:
     h: float = 0.0
     slopes: tuple = ()  # at a kink: (one-sided slope from below, from above), each two ways
     err: float = 0.0  # the measured error of the finite difference (0: not measured)
+    noise: float = 0.0  # the part of err that is round-off
 
     @property
     def ok(self) -> bool:
@@ -196,8 +197,12 @@ class Probe:
         agree; steps that disagree make the direction "rough", and the caller splits it.
         """
         results = []
-        for step in (h, h / WIDER, h * WIDER, h * WIDER**2):
-            r = self._at_step(V, step, pair if step == h else None, yours, scale)
+        first = self._at_step(V, h, pair, yours, scale)
+        # Round-off shrinks with larger steps, truncation with smaller ones: look where it helps.
+        noisy = first is not None and first.status != "kink" and first.noise > first.err - first.noise
+        ladder = (h * WIDER, h * WIDER**2) if noisy else (h / WIDER, h / WIDER**2)
+        for step, r in [(h, first)] + [(step, None) for step in ladder]:
+            r = r if step == h else self._at_step(V, step, None, yours, scale)
             if r is None:
                 continue
             if r.status == "kink":
@@ -239,29 +244,48 @@ class Probe:
         # Smooth: the second difference grows with the step (J(2h) = 2 J(h)); at a kink it stays the jump.
         if abs(jump1) > 4 * noise and abs(jump2 - jump1) <= 0.25 * abs(jump1):
             err = noise + abs(slopes[1] - below) + abs(slopes[3] - above)
-            return DirectionResult(V, num, yours, scale, "kink", self.rtol * scale + err, h, slopes, err)
+            return DirectionResult(V, num, yours, scale, "kink", self.rtol * scale + err, h, slopes, err, noise)
         err = noise + abs(num - num2)  # num - num2 is three times num's truncation error
         allowed = self.rtol * scale + err
         status = "ok" if abs(num - yours) <= allowed else "fail"
-        return DirectionResult(V, num, yours, scale, status, allowed, h, slopes, err)
+        return DirectionResult(V, num, yours, scale, status, allowed, h, slopes, err, noise)
 
     def sigma(self) -> float:
-        """The round-off of one evaluation, measured once: L at 13 points 0, +-h, ..., +-6h along a
-        random direction, a cubic fitted to each side (a kink at 0 enters neither), the residuals'
-        root-mean-square over their 6 degrees of freedom."""
+        """The round-off of one evaluation, measured once (lazily: only a failed first comparison needs it).
+
+        L at 13 points 0, +-s, ..., +-6s along a random direction with relative steps; a cubic
+        fitted to each side (a kink at 0 enters neither); the residuals' root-mean-square over
+        their 6 degrees of freedom. Residuals that a quartic explains almost entirely are the
+        function's shape, not round-off (a pole or domain edge closer than the steps): the
+        measurement is then repeated with steps 30 and 900 times smaller.
+        """
         if self._sigma is None:
-            V = np.random.default_rng(0x5EED).choice(np.array([-1.0, 1.0]), size=self.obj.x.size) * self.scales
-            ss, dof = 0.0, 0
-            for sign in (1, -1):
-                ys = [self.obj.base] + [self.obj.at(sign * j * self.h * V) for j in range(1, 7)]
-                if not np.all(np.isfinite(ys)):
-                    continue
-                js = np.arange(7.0)
-                fit = np.polyval(np.polyfit(js, ys, 3), js)
-                ss += float(np.sum((np.asarray(ys) - fit) ** 2))
-                dof += 3
-            self._sigma = float(np.sqrt(ss / dof)) if dof else self.obj.noise
+            x = self.obj.x
+            steps = np.minimum(self.scales, np.where(x != 0, np.abs(x), 1e-3 * self.scales))
+            V = np.random.default_rng(0x5EED).choice(np.array([-1.0, 1.0]), size=x.size) * steps
+            found = []
+            for s in (self.h, self.h / WIDER, self.h / WIDER**2):
+                sigma, shape = self._residuals(V, s)
+                found.append(sigma)
+                if not shape:
+                    break
+            found = [f for f in found if np.isfinite(f)]
+            self._sigma = min(found) if found else self.obj.noise
         return self._sigma
+
+    def _residuals(self, V, s) -> tuple[float, bool]:
+        """(rms residual of cubic fits on both sides, whether a quartic explains them: shape, not noise)."""
+        ss3, ss4, dof = 0.0, 0.0, 0
+        js = np.arange(7.0)
+        for sign in (1, -1):
+            ys = np.array([self.obj.base] + [self.obj.at(sign * j * s * V) for j in range(1, 7)])
+            if not np.all(np.isfinite(ys)):
+                return np.inf, True
+            ys = ys - ys[0]
+            ss3 += float(np.sum((ys - np.polyval(np.polyfit(js, ys, 3), js)) ** 2))
+            ss4 += float(np.sum((ys - np.polyval(np.polyfit(js, ys, 4), js)) ** 2))
+            dof += 3
+        return float(np.sqrt(ss3 / dof)), ss3 > 0 and ss4 < 0.02 * ss3
 
     def signs(self, rng: np.random.Generator, support: slice) -> np.ndarray:
         """A random direction on ``support``: a sign per entry, scaled by the entry's step scale."""
