@@ -141,8 +141,9 @@ def check_layer(forward, backward, inputs, *, seed: int = 0, time_axis: int | No
     ctx.ignores_dout = lambda: _ignores_dout(layer, dout, grads)
     if time_axis is not None:
         timed = timed_inputs(names, values, out.shape, time_axis, time_inputs)
-        ctx.time_report = lambda: time_report(layer, names, values, grads, dout, time_axis=time_axis, timed=timed,
-                                              rtol=rtol, rng=_generator(seed + 1), noise=(eps, objective.spread))
+        ctx.time_report = lambda named: time_report(layer, names, values, grads, dout, time_axis=time_axis,
+                                                    timed=timed, rtol=rtol, rng=_generator(seed + 1),
+                                                    noise=(eps, objective.spread), named=named)
     report = verify(objective, names, grads, rng, rtol=rtol, ctx=ctx)
     final, _ = layer.run_forward(values)
     same_output(out, final, eps, fname(forward))

@@ -17,20 +17,30 @@ out from the allowance below, however many entries there are. Steps fit the entr
 Allowance: ``rtol * scale + error of the finite difference``, with ``scale =
 max(|num|, |yours|, ||g * V||)`` and ``rtol`` 1e-6 in float64, 1e-3 when the function or its
 gradient is float32. The error of the finite difference is *measured*, not bounded from the
-size of the layer: a first comparison allows only the round-off of the evaluation measured
-before the check (the spread of repeated evaluations, or ``eps`` times the root-sum-square of
-the objective's terms). Only when that comparison fails is the function sampled at
-``X + j h V`` for ``j = -3..3``; its one-sided third differences (which a kink at 0 does not
-enter) measure truncation and round-off together, and the allowance becomes three times
-that error (``3 |d3| / h``). When the measured error is too large to decide, steps 30 times
-larger and smaller are tried and the most precise one is used. A step at which the function
-is not finite (a log of a negative number) is retried with purely relative steps, then with
-smaller ones; a direction that is nowhere finite is reported as such, never as a kink.
+size of the layer. A first comparison allows only the round-off known before the check (the
+spread of repeated evaluations, or ``eps`` times the root-sum-square of the objective's terms).
+Only when it fails:
+
+* the round-off of one evaluation is measured, once per check: 13 evaluations along a random
+  direction, a cubic fitted on each side, the residuals' spread (``sigma``); it enters as
+  ``6 sigma / h``;
+* ``L(X +- 2hV)`` bound the truncation error (``|num(h) - num(2h)|``, three times it) and tell a
+  kink from a mismatch (below);
+* before a "fail", a second step agrees: 30 times smaller when truncation limits the first
+  (a kink or a pole just beside the point lies within the steps of at most one of the two),
+  30 times larger when round-off does (float32 arithmetic inside a float64 function). Steps
+  that disagree, or none precise to 1% of the scale, make the direction "rough": no verdict,
+  it is split like a kinked one.
+
+A step at which the function is not finite (a log of a negative number) is retried smaller;
+a direction with no verdict is retried with purely relative steps (``|V_i| <= |x_i|``); a
+direction that is nowhere finite is reported as such, never as a kink.
 
 Kinks: at a ReLU's zero or a tie in a max, ``L`` is not differentiable along ``V``. The
 second differences show it: ``J(h) = (L(X + hV) + L(X - hV) - 2 L(X)) / h`` grows like ``h``
-for a smooth function and stays at the jump of the slope at a kink. A kinked direction is
-not a verdict: ``gradelib.kinks`` resolves it block by block.
+for a smooth function and stays at the jump of the slope at a kink (``J(2h) = J(h)``, and
+well above the measured round-off). A kinked direction is not a verdict: ``gradelib.kinks``
+resolves it block by block, with the one-sided slopes measured here.
 
 Localisation: a failing smooth direction is bisected (two evaluations per halving) to the entry
 with the largest error, whose numerical partial derivative is then known.
@@ -40,6 +50,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from .roundoff import measure_sigma
 
 __all__ = ["DirectionResult", "Objective", "Probe"]
 
@@ -251,41 +263,10 @@ class Probe:
         return DirectionResult(V, num, yours, scale, status, allowed, h, slopes, err, noise)
 
     def sigma(self) -> float:
-        """The round-off of one evaluation, measured once (lazily: only a failed first comparison needs it).
-
-        L at 13 points 0, +-s, ..., +-6s along a random direction with relative steps; a cubic
-        fitted to each side (a kink at 0 enters neither); the residuals' root-mean-square over
-        their 6 degrees of freedom. Residuals that a quartic explains almost entirely are the
-        function's shape, not round-off (a pole or domain edge closer than the steps): the
-        measurement is then repeated with steps 30 and 900 times smaller.
-        """
+        """The measured round-off of one evaluation (``gradelib.roundoff``), measured once."""
         if self._sigma is None:
-            x = self.obj.x
-            steps = np.minimum(self.scales, np.where(x != 0, np.abs(x), 1e-3 * self.scales))
-            V = np.random.default_rng(0x5EED).choice(np.array([-1.0, 1.0]), size=x.size) * steps
-            found = []
-            for s in (self.h, self.h / WIDER, self.h / WIDER**2):
-                sigma, shape = self._residuals(V, s)
-                found.append(sigma)
-                if not shape:
-                    break
-            found = [f for f in found if np.isfinite(f)]
-            self._sigma = min(found) if found else self.obj.noise
+            self._sigma = measure_sigma(self.obj, self.scales, self.h, wider=WIDER)
         return self._sigma
-
-    def _residuals(self, V, s) -> tuple[float, bool]:
-        """(rms residual of cubic fits on both sides, whether a quartic explains them: shape, not noise)."""
-        ss3, ss4, dof = 0.0, 0.0, 0
-        js = np.arange(7.0)
-        for sign in (1, -1):
-            ys = np.array([self.obj.base] + [self.obj.at(sign * j * s * V) for j in range(1, 7)])
-            if not np.all(np.isfinite(ys)):
-                return np.inf, True
-            ys = ys - ys[0]
-            ss3 += float(np.sum((ys - np.polyval(np.polyfit(js, ys, 3), js)) ** 2))
-            ss4 += float(np.sum((ys - np.polyval(np.polyfit(js, ys, 4), js)) ** 2))
-            dof += 3
-        return float(np.sqrt(ss3 / dof)), ss3 > 0 and ss4 < 0.02 * ss3
 
     def signs(self, rng: np.random.Generator, support: slice) -> np.ndarray:
         """A random direction on ``support``: a sign per entry, scaled by the entry's step scale."""

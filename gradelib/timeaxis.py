@@ -59,7 +59,7 @@ def _objective(layer, dout, noise) -> Objective:
 
 
 def time_report(layer, names, values, grads, dout, *, time_axis: int, timed: list[int], rtol: float, rng,
-                noise=(2.2e-16, 0.0)) -> tuple[str, dict] | None:
+                noise=(2.2e-16, 0.0), named: bool = False) -> tuple[str, dict] | None:
     """(sentence, details) naming the failing time steps and the mistake, or None when nothing is tied to time."""
     T = dout.shape[time_axis]
     if T < 2:
@@ -102,10 +102,14 @@ def time_report(layer, names, values, grads, dout, *, time_axis: int, timed: lis
     # Per-example states such as h0: the output's shape without the time axis; weights are named W...
     state_shape = dout.shape[:time_axis] + dout.shape[time_axis + 1:]
     states = [names[k] for k in untimed if values[k].shape == state_shape and not names[k].startswith("W")]
-    return _sentence(bad, T, [names[k] for k in timed], states, zero_at)
+    # Weights that multiply the hidden state: (H, ...) with H the state size.
+    recurrent = [names[k] for k in untimed if values[k].ndim == 2 and values[k].shape[0] == dout.shape[-1]
+                 and names[k] not in states]
+    return _sentence(bad, T, [names[k] for k in timed], states, zero_at, recurrent if not named else [])
 
 
-def _sentence(bad: dict, T: int, timed: list[str], states: list[str], zero_at: dict) -> tuple[str, dict]:
+def _sentence(bad: dict, T: int, timed: list[str], states: list[str], zero_at: dict,
+              recurrent: list[str] = ()) -> tuple[str, dict]:
     last = T - 1
     timed_bad = [n for n in timed if n in bad]
     headline = timed_bad or list(bad)
@@ -132,7 +136,7 @@ def _sentence(bad: dict, T: int, timed: list[str], states: list[str], zero_at: d
                      "time. At step t the gradient on h_t is dh[:, t] plus the dh_prev that step t+1 sends back.")
     elif not timed_bad and timed:
         right = f" d{', d'.join(timed)} {'is' if len(timed) == 1 else 'are'} right, but"
-        last_only = [n for n in weights if zero_at[n] and set(range(last)) <= set(zero_at[n])]
+        last_only = [n for n in weights if set(range(last)) <= set(zero_at[n]) and last not in zero_at[n]]
         every = [n for n in weights if n not in last_only and bad[n] == list(range(T))]
         other = [n for n in weights if n not in last_only and n not in every]
         parts = []
@@ -144,9 +148,10 @@ def _sentence(bad: dict, T: int, timed: list[str], states: list[str], zero_at: d
         if every:
             key = "time_wrong_term" if not last_only else key
             parts.append(f" {_listed(every)} {'is' if len(every) == 1 else 'are'} wrong at every step, step 0 "
-                         "included, while the backward sweep itself is right: the term added at each step is wrong. "
-                         "For the weight that multiplies the hidden state it is h_{t-1}.T @ dz_t, the state that "
-                         "entered step t; using h_t there is off by one step.")
+                         "included, while the backward sweep itself is right: the term added at each step is wrong.")
+            if any(n in recurrent for n in every):
+                parts.append(" For a weight that multiplies the hidden state it is h_{t-1}.T @ dz_t, with the state "
+                             "that entered step t; using h_t there is off by one step.")
         if other:
             parts.append(f" {_listed(other)} {'is' if len(other) == 1 else 'are'} wrong: weight gradients are sums over "
                          "all time steps of each step's term.")

@@ -35,7 +35,7 @@ class Context:
     batch: int | None = None
     follows_batch: object = None  # (k, c) -> bool: does factor c follow the batch size for input k?
     ignores_dout: object = None  # () -> bool: are the gradients the same for another dout?
-    time_report: object = None  # () -> (sentence, details) or None
+    time_report: object = None  # (named=bool) -> (sentence, details) or None
     notes: list = field(default_factory=list)
 
 
@@ -147,7 +147,7 @@ def _failure(found, probe: Probe, kinks, names, grads, inputs, rng, ctx: Context
                 lines.append(f"Worst entry found: {entry}: yours {yours_i:.6g}, numerical {num_i:.6g}.")
                 details.update(entry=entry, index=tuple(int(j) for j in np.unravel_index(i - seg.start, shape)),
                                yours=yours_i, numerical=num_i)
-    timing = ctx.time_report() if ctx.time_report else None
+    timing = ctx.time_report(named=key != "mismatch") if ctx.time_report else None
     if timing:
         key = "time" if key == "mismatch" else key
         details.update(timing[1])
