@@ -69,31 +69,53 @@ def write_frame(sock, header: dict, blobs: list) -> None:
     sock.sendall(b"".join([_HEADER.pack(len(text), size), text, *blobs]))
 
 
-def _read_exactly(sock, n: int) -> bytearray:
-    buffer = bytearray(n)
-    view, got = memoryview(buffer), 0
-    while got < n:
-        count = sock.recv_into(view[got:], n - got)
-        if not count:
-            raise EOFError("the other side closed the connection")
-        got += count
-    return buffer
+class FrameReader:
+    """Reads frames from a socket with as few system calls as possible (one, for a small message)."""
+
+    def __init__(self, sock, chunk: int = 1 << 16):
+        self.sock, self.chunk = sock, chunk
+        self.buffer = bytearray()
+
+    def _fill(self, n: int) -> None:
+        have = len(self.buffer)
+        if n - have > self.chunk:  # a large message: read it in place, exactly
+            self.buffer.extend(bytes(n - have))
+            with memoryview(self.buffer) as view:
+                while have < n:
+                    count = self.sock.recv_into(view[have:n])
+                    if not count:
+                        raise EOFError("the other side closed the connection")
+                    have += count
+            return
+        while len(self.buffer) < n:
+            data = self.sock.recv(self.chunk)
+            if not data:
+                raise EOFError("the other side closed the connection")
+            self.buffer += data
+
+    def read(self) -> tuple[dict, bytearray]:
+        """One message: its JSON header (a dict) and its blob; MalformedMessage if invalid."""
+        self._fill(_HEADER.size)
+        json_size, blob_size = _HEADER.unpack_from(self.buffer)
+        if json_size > MAX_JSON or blob_size > MAX_BLOB:
+            raise MalformedMessage(f"a message of {json_size + blob_size} bytes is over the bridge's limit")
+        end = _HEADER.size + json_size + blob_size
+        self._fill(end)
+        text = bytes(self.buffer[_HEADER.size:_HEADER.size + json_size])
+        blob = self.buffer[_HEADER.size + json_size:end] if blob_size else bytearray()
+        del self.buffer[:end]
+        try:
+            header = json.loads(text)
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            raise MalformedMessage(f"a message that is not JSON ({type(error).__name__})") from None
+        if not isinstance(header, dict):
+            raise MalformedMessage("a message that is not a JSON object")
+        return header, blob
 
 
 def read_frame(sock) -> tuple[dict, bytearray]:
-    """Receive one message: its JSON header (a dict) and its blob; MalformedMessage if invalid."""
-    json_size, blob_size = _HEADER.unpack(_read_exactly(sock, _HEADER.size))
-    if json_size > MAX_JSON or blob_size > MAX_BLOB:
-        raise MalformedMessage(f"a message of {json_size + blob_size} bytes is over the bridge's limit")
-    text = _read_exactly(sock, json_size)
-    blob = _read_exactly(sock, blob_size) if blob_size else bytearray()
-    try:
-        header = json.loads(text.decode())
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise MalformedMessage(f"a message that is not JSON ({type(error).__name__})") from None
-    if not isinstance(header, dict):
-        raise MalformedMessage("a message that is not a JSON object")
-    return header, blob
+    """One message from a socket that carries nothing else yet (the hello)."""
+    return FrameReader(sock, chunk=1).read()
 
 
 def pack(array: np.ndarray, blobs: list, offset: list) -> dict:

@@ -31,6 +31,7 @@ from pathlib import Path
 from queue import Empty
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 
@@ -103,6 +104,9 @@ class TrustedTestsMixin:
         self._trusted = {"km": manager, "kc": None, "folder": folder}
         await manager.start_kernel(cwd=folder, env=_trusted_environment())
 
+    # nbclient binds its sync wrappers to its own coroutines: rebind them to ours.
+    start_new_kernel = run_sync(async_start_new_kernel)
+
     async def _trusted_client(self):
         trusted = self._trusted
         if trusted["kc"] is None:
@@ -116,8 +120,6 @@ class TrustedTestsMixin:
         trusted, self._trusted = getattr(self, "_trusted", None), None
         if trusted is None:
             return
-        from jupyter_core.utils import run_sync
-
         async def stop():
             if trusted["kc"] is not None:
                 trusted["kc"].stop_channels()
@@ -165,6 +167,8 @@ class TrustedTestsMixin:
             if code:
                 await self._trusted_run(code)
         return result
+
+    execute_cell = run_sync(async_execute_cell)
 
     def _learner_folder(self) -> str:
         folder = getattr(self, "kernel_cwd", "") or (self.resources or {}).get("metadata", {}).get("path") or os.getcwd()

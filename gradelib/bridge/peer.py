@@ -20,7 +20,7 @@ import weakref
 
 import numpy as np
 
-from .codec import BridgeError, MalformedMessage, read_frame, write_frame
+from .codec import BridgeError, FrameReader, MalformedMessage, write_frame
 from .values import Decoder, Encoder, Snapshot
 
 __all__ = ["LearnerError", "Peer", "remote_error"]
@@ -81,6 +81,7 @@ class Peer:
 
     def __init__(self, sock, *, proxy_class, trusted: bool, namespace=None):
         self.sock, self.proxy_class, self.trusted, self.namespace = sock, proxy_class, trusted, namespace
+        self.reader = FrameReader(sock)
         self._objects: dict[int, object] = {}  # what this side exported, by number
         self._numbers: dict[int, int] = {}  # id(obj) -> number
         self._next = 1
@@ -155,7 +156,7 @@ class Peer:
 
     def _recv(self) -> tuple[dict, bytearray]:
         try:
-            header, blob = read_frame(self.sock)
+            header, blob = self.reader.read()
             self._drop(header)
             return header, blob
         except MalformedMessage as error:

@@ -37,6 +37,7 @@ class Session:
         self.listener.listen(1)
         self.peer: Peer | None = None
         self.failed: str | None = None
+        self.handles: dict[str, object] = {}  # learner functions and classes already looked up in this test
 
     def connection(self) -> Peer:
         if self.peer is None and self.failed is None:
@@ -59,7 +60,13 @@ class Session:
         return self.peer
 
     def lookup(self, name: str):
-        return self.connection().request("lookup", (name,))
+        """The learner's object called ``name``; a function or class is looked up once per test cell."""
+        found = self.handles.get(name)
+        if found is None:
+            found = self.connection().request("lookup", (name,))
+            if isinstance(found, Proxy):
+                self.handles[name] = found
+        return found
 
     def _stop_listening(self):
         self.listener.close()
@@ -125,7 +132,9 @@ def main() -> None:
     from ipykernel.kernelapp import IPKernelApp
 
     _die_with_parent()
-    namespace = TrustedNamespace(session=current)
+    from gradelib.bridge import trusted  # this file runs as __main__: the sessions live in the imported module
+
+    namespace = TrustedNamespace(session=trusted.current)
     app = IPKernelApp.instance(user_ns=namespace)
     app.initialize(sys.argv[1:])
     app.shell.display_formatter.formatters["text/plain"].for_type(
