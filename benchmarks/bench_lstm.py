@@ -7,7 +7,9 @@ ratios. The LSTM's products are those of a layer with 4H outputs, so its multipl
 exactly four times the RNN's: "× four RNN steps" says how close the measured cost comes to
 that count (1 = exactly four RNN steps). What remains above it is the gates' elementwise work
 (three sigmoids and two tanh over the 4H columns where the RNN has one tanh over H), which
-weighs most at small H.
+weighs most at small H. On a machine busy with other work, a contender that runs longer than
+a scheduler time slice is interrupted more often than a short one, which inflates the medians of
+the longer runs; the ratio of the fastest runs of each, the least disturbed, is shown beside them.
 """
 from __future__ import annotations
 
@@ -68,6 +70,7 @@ def run(*, quick: bool = False) -> list[dict]:
                 "multiply-adds (× RNN step)": 4.0,
                 "LSTM step × RNN step": median_ratio(times, "LSTM step", "RNN step"),
                 "LSTM step × four RNN steps": median_ratio(times, "LSTM step", "four RNN steps"),
+                "LSTM step × RNN step, fastest runs": min(times["LSTM step"]) / min(times["RNN step"]),
                 "_H": H, "_batch": N, "_repeats": repeats, "_numpy_threads": threads["numpy"],
                 "_seconds": {name: statistics.median(t) for name, t in times.items()},
             })

@@ -109,6 +109,9 @@ CASES = [
     Case(F, "a loop over the batch rows", replace=("a = x @ Wx + prev_h @ Wh + b",
          "a = np.stack([x[n] @ Wx + prev_h[n] @ Wh + b for n in range(x.shape[0])])")),
     Case(F, "the candidate through 2 * sigmoid(2z) - 1", replace=("g = np.tanh(a[:, 3 * H:])", "g = 2 * sigmoid(2 * a[:, 3 * H:]) - 1")),
+    Case(F, "float32 arithmetic", replace=("a = x @ Wx + prev_h @ Wh + b",
+         "a = x.astype(np.float32) @ Wx.astype(np.float32) + prev_h.astype(np.float32) @ Wh.astype(np.float32) + b.astype(np.float32)\n"
+         "    prev_c = prev_c.astype(np.float32)")),
 
     # --- lstm_step_backward: mistakes
     Case(FB, "dprev_c without the forget gate", replace=("dc * f, x.T @ da", "dc, x.T @ da"),
@@ -148,6 +151,8 @@ CASES = [
          "return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)",
          "D = x.shape[1]\n    dxh = da @ np.vstack([Wx, Wh]).T\n    dW = np.hstack([x, prev_h]).T @ da\n"
          "    return dxh[:, :D], dxh[:, D:], dc * f, dW[:D], dW[D:], da.sum(axis=0)")),
+    Case(FB, "float32 gradients", replace=("return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)",
+         "return tuple(g.astype(np.float32) for g in (da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)))")),
 
     # --- lstm_forward: mistakes
     Case(S, "c reset every step", replace=("h_t, c_t, step_cache = lstm_step_forward(x[:, t], h_t, c_t, Wx, Wh, b)",
@@ -183,6 +188,7 @@ CASES = [
          "        g = np.tanh(a[:, 3 * H:])\n        c_prev, h_prev = c_t, h_t\n        c_t = f * c_prev + i * g\n        h_t = o * np.tanh(c_t)\n"
          "        step_cache = (x[:, t], h_prev, c_prev, Wx, Wh, i, f, o, g, np.tanh(c_t))")),
     Case(S, "zeros for h, a tuple of caches", replace=(("h = np.empty(", "h = np.zeros("), ("return h, caches", "return h, tuple(caches)"))),
+    Case(S, "float32 states", replace=("h = np.empty((N, T, h0.shape[1]))", "h = np.empty((N, T, h0.shape[1]), dtype=np.float32)")),
 
     # --- lstm_backward: mistakes
     Case(B, "dc not carried", replace=("lstm_step_backward(dh[:, t] + dprev_h, dprev_c, cache[t])", "lstm_step_backward(dh[:, t] + dprev_h, np.zeros((N, H)), cache[t])"),
@@ -225,4 +231,5 @@ CASES = [
          ("D = cache[0][0].shape[1]\n    dx = np.empty((N, T, D))", "dx = None"),
          ("dx[:, t], dprev_h, dprev_c, dWx_t, dWh_t, db_t = ", "dx_t, dprev_h, dprev_c, dWx_t, dWh_t, db_t = "),
          ("dWx, dWh, db = dWx + dWx_t", "dx = np.zeros((N, T, dx_t.shape[1])) if dx is None else dx\n        dx[:, t] = dx_t\n        dWx, dWh, db = dWx + dWx_t"))),
+    Case(B, "float32 dx", replace=("dx = np.empty((N, T, D))", "dx = np.empty((N, T, D), dtype=np.float32)")),
 ]
