@@ -57,13 +57,15 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .database import DatabaseError, check_db_url
+    from .database import DatabaseError, check_db_url, prepare_schema
     from .grading import grade
 
     root = _course(args)
     options = {name: getattr(args, name) for name in ("workers", "timeout", "memory_mb") if getattr(args, name) is not None}
     try:
         db_url = check_db_url(args.db) if args.db else None
+        if db_url:
+            prepare_schema(db_url)
         run = grade(submissions=args.submissions, out=args.out, db_url=db_url, root=root,
                     isolation=not args.no_isolation, **options)
     except (DatabaseError, FileNotFoundError, NotADirectoryError, ValueError) as error:

@@ -10,10 +10,18 @@ advice to run `nbgrader db upgrade`). `check_db_url` connects once, up front, an
 """
 from __future__ import annotations
 
+import contextlib
 import re
+import zlib
 from pathlib import Path
 
-__all__ = ["DatabaseError", "check_db_url"]
+__all__ = ["DatabaseError", "check_db_url", "gradebook_lock", "prepare_schema"]
+
+# The advisory lock that serialises changes to a shared gradebook's structure (its tables,
+# the units' assignments): two runs on two machines starting at once would otherwise both
+# create the same tables and rows. Scores are written by each run's single writer in short
+# transactions, which PostgreSQL serialises without help.
+LOCK_KEY = zlib.crc32(b"gradelib gradebook structure")
 
 INSTALL_DRIVER = "pip install -e '.[postgres]'"
 
@@ -35,6 +43,43 @@ _PG_ERRORS = [
 
 class DatabaseError(ValueError):
     """The gradebook named by ``--db`` cannot be used; the message says why in one line."""
+
+
+def _is_postgres(db_url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    return make_url(db_url).get_backend_name() == "postgresql"
+
+
+@contextlib.contextmanager
+def gradebook_lock(db_url: str):
+    """Hold the gradebook's structure lock (PostgreSQL); SQLite needs none (one writer per file)."""
+    if not _is_postgres(db_url):
+        yield
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+    finally:
+        engine.dispose()
+
+
+def prepare_schema(db_url: str) -> None:
+    """Create nbgrader's tables in a new gradebook, one run at a time (see LOCK_KEY)."""
+    from nbgrader.api import Gradebook
+
+    from .course import COURSE_ID, tools_on_path
+
+    tools_on_path()  # nbgrader runs `alembic` to set up a new gradebook
+    with gradebook_lock(db_url), Gradebook(db_url, COURSE_ID):
+        pass
 
 
 def _redacted(url) -> str:

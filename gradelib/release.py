@@ -24,7 +24,8 @@ def release(
     """Run nbgrader's generate_assignment for every unit; return the notebooks written.
 
     The gradebook nbgrader needs for this is a throwaway one: the grading command keeps
-    its own, unless ``db_url`` names one (grading fills its gradebook this way).
+    its own, unless ``db_url`` names one (grading fills its gradebook this way; a shared
+    PostgreSQL gradebook is changed by one run at a time, see gradelib.database).
     ``release_dir`` defaults to ``<root>/course``.
     """
     from nbgrader.apps import NbGraderAPI
@@ -39,7 +40,9 @@ def release(
         raise ReleaseError(f"no unit {', '.join(map(repr, unknown))} in {root / 'solutions'}; the units are: {', '.join(known)}")
     out = Path(release_dir).resolve() if release_dir else root / "course"
     written = []
-    with tempfile.TemporaryDirectory(prefix="gradelib-release-") as tmp:
+    from .database import gradebook_lock
+
+    with tempfile.TemporaryDirectory(prefix="gradelib-release-") as tmp, gradebook_lock(db_url or "sqlite://"):
         config = nbgrader_config(root=root, db_url=db_url or f"sqlite:///{tmp}/gradebook.db", release_directory=str(out))
         api = NbGraderAPI(CourseDirectory(config=config), config=config)
         for unit in names:
