@@ -95,6 +95,12 @@ class SandboxedExecute(Execute):
             self._dead_at = index
             cell.outputs.append(error_output("DeadKernelError", "the kernel died while running this cell: the code "
                                              "exited Python (os._exit), crashed it, or ran out of memory"))
+        except ValueError as error:  # jupyter_client: a message with a bad signature; the kernel is not trusted again
+            if "Signature" not in str(error):
+                raise
+            self._dead_at = index
+            cell.outputs.append(error_output("KernelDied", "the kernel sent a malformed message while running this "
+                                             "cell (code in the notebook broke its own kernel), so it was stopped"))
         finally:
             cell.source = original
         if graded:

@@ -8,7 +8,7 @@ Ctrl-C they are all closed and removed before ``grade`` returns or raises.
 from __future__ import annotations
 
 import os
-import shutil
+import secrets
 import sys
 import tempfile
 import time
@@ -23,11 +23,11 @@ from .outputs import Layout, failure_page
 from .pool import Pool, worker_env
 from .records import GradingError, GradingRun, JobResult, JobSpec, Limits, WorkerConfig
 
-__all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "KERNEL_UID_BASE", "grade"]
+__all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_TIMEOUT", "KERNEL_UIDS", "grade"]
 
 DEFAULT_TIMEOUT = 30  # seconds per cell, nbgrader's default
 DEFAULT_MEMORY_MB = 2048  # address space per notebook kernel
-KERNEL_UID_BASE = 61000  # worker k's kernels run as uid KERNEL_UID_BASE + k (their own process count)
+KERNEL_UIDS = (100_000, 1_000_000_000)  # a run's kernels get unused uids from here: one per worker, fresh per run
 
 
 def _check_options(workers, timeout, memory_mb) -> None:
@@ -122,10 +122,16 @@ def grade(
             failure_page(layout, result, isolation)
         _warm_up()
         count = max(1, min(workers or os.cpu_count() or 1, len(accepted)))
-        limits = [Limits(memory_mb=memory_mb, cpu_seconds=timeout * 40 + 60, uid=KERNEL_UID_BASE + k) for k in range(count)]
+        # Each worker's kernels have a user of their own, so a process limit (counted per user) held by one
+        # notebook's fork bomb cannot starve another worker's kernel, nor a concurrent run's.
+        base = KERNEL_UIDS[0] + secrets.randbelow((KERNEL_UIDS[1] - KERNEL_UIDS[0]) // 64) * 64
+        limits = [Limits(memory_mb=memory_mb, cpu_seconds=timeout * 40 + 60, uid=base + k) for k in range(count)]
         configs = [WorkerConfig(k, str(private / f"w{k}"), limits[k], isolation) for k in range(count)]
         pool = stack.enter_context(Pool(configs if accepted else [], worker_env()))
         graded_units = sorted({a.unit for a in accepted} | {r.unit for r in refused})
+        unreleased = [u for u in graded_units if not (root / "course" / u / f"{u}.ipynb").is_file()]
+        if unreleased:
+            raise GradingError(f"not released yet: {', '.join(unreleased)}; run `gradelib release {' '.join(unreleased)}` first")
         db_url = db_url or sqlite_url(layout.gradebook)
         template_db = template(root, graded_units, layout.cache, private)
         class_gradebook(db_url, template_db, root, graded_units, private / "class-release")
