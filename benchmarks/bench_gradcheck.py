@@ -3,7 +3,10 @@
 The layer: dense, ``out = x @ W + b`` with x (D, D), W (D, D), b (D,), float64, so
 P = 2 D^2 + D parameters are checked (1e2 to 1e6). The checkers:
 
-- ``gradelib``: ``gradelib.check_layer`` (random directional derivatives; the count does not grow with P).
+- ``gradelib``: ``gradelib.check_layer`` (random directional derivatives; the count does not grow with P):
+  23 evaluations for a correct layer: the point and a repeat (is forward a function?), three
+  random directions per input at two evaluations each, one joint direction that keeps ties
+  tied, and a final repeat. Before issue 11 it was 19 (no repeats, no joint direction).
 - ``full sweep``: ``gradelib.numerical_gradient`` on every input, as the CS231n checker does:
   2P evaluations, then per input the largest entrywise error relative to the largest entry,
   failing above 1e-6. (CS231n's entrywise ``|a - n| / (|a| + |n|)`` flags correct layers
@@ -85,7 +88,7 @@ def _measured(case: Case, name: str, counter: Counter, passed: bool, ratio: floa
         "forward evals": counter.forward, "backward calls": counter.backward, "time × gradelib": ratio,
         "passes correct layer": passed, "catches 1% error in one dW entry": caught, "forward evals, wrong layer": wrong.forward,
         "_seconds": statistics.median(times), "_repeats": len(times), "_estimated_seconds": plan and plan["seconds"],
-        "_named_entry": wrong.named,
+        "_named_entry": wrong.named, "_sensitivity_dW": counter.sensitivity,
     }
 
 

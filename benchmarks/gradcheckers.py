@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradelib import GradientCheckError, check_layer, numerical_gradient
+from gradelib import GradientCheckError, GradientCheckInconclusive, check_layer, numerical_gradient
 
 __all__ = ["CHECK", "Case", "Counter", "estimate", "make_case"]
 
@@ -27,6 +27,7 @@ class Counter:
     forward: int = 0
     backward: int = 0
     named: str | None = None  # the entry a failing gradelib check names
+    sensitivity: float | None = None  # the smallest single-entry error of dW a passing gradelib check states it catches
 
 
 def _wrong_entry(W_shape) -> tuple[int, int]:
@@ -111,10 +112,13 @@ def make_case(D: int, *, torch_available: bool) -> Case:
 def check_gradelib(case: Case, counter: Counter, *, wrong: bool) -> bool:
     forward, backward = numpy_layer(counter, wrong=wrong)
     try:
-        check_layer(forward, backward, case.inputs)
+        report = check_layer(forward, backward, case.inputs)
     except GradientCheckError as error:
         counter.named = error.details.get("entry")
         return False
+    except GradientCheckInconclusive:  # no verdict: not a pass
+        return False
+    counter.sensitivity = report["W"].sensitivity
     return True
 
 
