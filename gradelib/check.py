@@ -185,9 +185,7 @@ def _follows_batch(layer: Layer, k: int, c: float, batch, values, rtol, seed) ->
         return False
     n = batch // 2
     sliced = [v[:n] if v.ndim >= 2 and v.shape[0] == batch else v for v in values]
-    if sliced[k].shape == values[k].shape and values[k].ndim >= 2 and values[k].shape[0] == batch:
-        return False
-    try:
+    try:  # a weight that happens to have N rows is sliced too: forward then fails, and no claim is made
         sub = Layer(layer.forward, layer.backward, layer.names, sliced)
         out, cache = sub.run_forward(sliced)
         dout = _generator(seed + 2).standard_normal(out.shape)

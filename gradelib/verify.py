@@ -198,8 +198,8 @@ def _report(names, grads, inputs, kinks, objective, rtol, ctx) -> GradientReport
     reports, notes = [], list(ctx.notes)
     for k, name in enumerate(names):
         seg = objective.segment(k)
-        kinked = sum(1 for i in kinks.checked if seg.start <= i < seg.stop)
         rough = sum(1 for i in kinks.rough if seg.start <= i < seg.stop)
+        kinked = sum(1 for i in kinks.checked if seg.start <= i < seg.stop) - rough
         rec = inputs[k]
         reports.append(InputReport(name, tuple(grads[k].shape), rec.worst, rtol, rec.directions, kinked,
                                    rec.sensitivity or None))
@@ -207,5 +207,7 @@ def _report(names, grads, inputs, kinks, objective, rtol, ctx) -> GradientReport
             notes.append(f"{kinked} entr{'y' if kinked == 1 else 'ies'} of {name} sit on a kink (a ReLU at 0, a tie in "
                          "a max): there, a value between the two one-sided derivatives is accepted.")
         if rough:
-            notes.append(f"{rough} of them are not smooth at any step tried: checked loosely.")
+            notes.append(f"{rough} entr{'y' if rough == 1 else 'ies'} of {name} are not smooth at any step tried "
+                         "(a kink or a pole closer than the steps, or heavy round-off): checked only loosely, "
+                         "against the one-sided derivatives and the measured error.")
     return GradientReport(tuple(reports), objective.calls, warnings=tuple(notes))

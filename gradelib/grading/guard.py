@@ -35,6 +35,7 @@ PROTECTED_MODULES = (
     "builtins", "math", "numpy", "numpy.testing", "numpy.linalg", "numpy.random",
     "gradelib", "gradelib.check", "gradelib.numerical", "gradelib.errors", "gradelib.report",
     "gradelib.probe", "gradelib.diagnose", "gradelib.learner", "gradelib.timeaxis",
+    "gradelib.verify", "gradelib.kinks", "gradelib.layer", "gradelib.steps", "gradelib.roundoff", "gradelib.progress",
 )
 
 # Names the kernel itself rebinds on every execution (stdin handling, output history).
