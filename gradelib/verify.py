@@ -36,6 +36,7 @@ class Context:
     follows_batch: object = None  # (k, c) -> bool: does factor c follow the batch size for input k?
     ignores_dout: object = None  # () -> bool: are the gradients the same for another dout?
     time_report: object = None  # (named=bool) -> (sentence, details) or None
+    recheck: object = None  # (n) -> None: evaluates the point n more times; raises if the output changed
     notes: list = field(default_factory=list)
 
 
@@ -68,11 +69,15 @@ def verify(objective: Objective, names, grads, rng, *, rtol: float, ctx: Context
                 break
             failure = _judge(probe.direction(V), k, probe, kinks, inputs, nonfinite)
             if failure is not None:
+                _confirm(failure, probe, ctx)
                 raise _failure(failure, probe, kinks, names, grads, inputs, rng, ctx)
     U = np.full(g.size, joint_scale(objective.values))
     failure = _judge(probe.direction(U), None, probe, kinks, inputs, nonfinite)
     if failure is not None:
+        _confirm(failure, probe, ctx)
         raise _failure(failure, probe, kinks, names, grads, inputs, rng, ctx)
+    if (kinks.unresolved or nonfinite) and ctx.recheck is not None:
+        ctx.recheck(2)  # randomness, not kinks, may be what could not be resolved
     _inconclusive(kinks, nonfinite, objective, names)
     return _report(names, grads, inputs, kinks, objective, rtol, ctx)
 
@@ -96,6 +101,20 @@ def _judge(res: DirectionResult, k, probe, kinks, inputs, nonfinite):
         nonfinite.append(res)
         return None
     return kinks.resolve(res)
+
+
+def _confirm(found, probe: Probe, ctx: Context) -> None:
+    """Before a fail: the point and the failing measurement again. A function that changes from call
+    to call (randomness that happened to repeat at the start) gets "inconclusive", not a fail."""
+    if ctx.recheck is not None:
+        ctx.recheck(2)
+    if isinstance(found, DirectionResult) and np.isfinite(found.num):
+        again = (probe.obj.at(found.h * found.V) - probe.obj.at(-found.h * found.V)) / (2 * found.h)
+        if found.err == 0.0 and abs(again - found.num) > found.allowed:
+            raise GradientCheckInconclusive(
+                f"The same finite difference gave {found.num:.6g}, then {again:.6g}: the function is not a function "
+                "of its inputs (it changes from call to call), so no gradient can be checked. Seed your randomness, "
+                "or pass the dropout mask in as an argument.", reason="nondeterministic")
 
 
 def _owners(probe, V) -> list[int]:
