@@ -29,7 +29,10 @@ COURSE_ID = "backprop"  # nbgrader's course id, in every gradebook gradelib writ
 
 # Where a class's data lives in a course folder, for nbgrader's own commands and the
 # formgrader: the layout `gradelib grade --submissions submitted/ --out grading-out/` uses.
+# nbgrader's generate_assignment writes its release copy there too: course/ belongs to
+# `gradelib release` (a test checks it matches solutions/), and nbgrader may not rewrite it.
 CLASS_DIRS = {
+    "release_directory": "grading-out/release",
     "submitted_directory": "submitted",
     "autograded_directory": "grading-out/autograded",
     "feedback_directory": "grading-out/feedback",
