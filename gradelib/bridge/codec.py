@@ -34,6 +34,7 @@ MAX_BLOB = 256 * 1024 * 1024  # bytes of array data per message
 MAX_DEPTH = 64  # nesting of containers
 MAX_NDIM = 32
 _HEADER = struct.Struct("!II")
+_to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=True).encode
 
 # numeric and bool dtypes, little-endian or byte-order-free, as numpy spells them in dtype.str
 ARRAY_DTYPES = frozenset(
@@ -60,13 +61,13 @@ def check_dtype(text) -> np.dtype:
 def write_frame(sock, header: dict, blobs: list) -> None:
     """Send one message: the JSON header and the arrays' bytes (``blobs``, in offset order)."""
     try:
-        text = json.dumps(header, separators=(",", ":"), allow_nan=True).encode()
+        text = _to_json(header).encode()
     except (ValueError, TypeError) as error:  # an int too long to print, say
         raise BridgeError(f"a value that cannot cross the bridge ({error})"[:200]) from None
     size = sum(len(b) for b in blobs)
     if len(text) > MAX_JSON or size > MAX_BLOB:
         raise BridgeError(f"a message of {len(text) + size} bytes is over the bridge's limit")
-    sock.sendall(b"".join([_HEADER.pack(len(text), size), text, *blobs]))
+    sock.sendall(b"".join([_HEADER.pack(len(text), size), text, *blobs]) if blobs else _HEADER.pack(len(text), 0) + text)
 
 
 class FrameReader:

@@ -254,7 +254,8 @@ class Peer:
         except MalformedMessage as error:
             self._break(f"the other side sent a malformed message: {error}")
             raise BridgeError(self.broken) from None
-        snapshot = Snapshot(decoder.mutables, blob, decoder.forms)
+        mutables = decoder.mutables
+        snapshot = Snapshot(mutables, blob, decoder.forms) if mutables else None
         try:
             result = self._perform(op, args, kwargs)
         except KeyboardInterrupt:
@@ -262,11 +263,14 @@ class Peer:
         except BaseException as error:  # noqa: BLE001 - every error of the served code is the caller's
             self._send_error(error)
             return
-        numbering = {id(obj): n for n, obj in enumerate(decoder.mutables)}
-        contiguous = frozenset(n for n, form in enumerate(decoder.forms) if form is not None and form.get("c"))
-        encoder = Encoder(self, numbering, contiguous)
+        if mutables:
+            numbering = {id(obj): n for n, obj in enumerate(mutables)}
+            contiguous = frozenset(n for n, form in enumerate(decoder.forms) if form is not None and form.get("c"))
+            encoder = Encoder(self, numbering, contiguous)
+        else:
+            encoder = Encoder(self)
         try:
-            back = [[n, _state(encoder, decoder.mutables[n])] for n in snapshot.changed()]
+            back = [[n, _state(encoder, mutables[n])] for n in snapshot.changed()] if snapshot else None
             answer = {"ok": encoder.encode(result)}
         except BridgeError as error:
             self._send_error(error)
