@@ -36,6 +36,7 @@ MISTAKES = {
         "dg without tanh' (1 - g**2)",
         "dprev_c = dnext_c * f: only the direct part of the cell's gradient",
         "dprev_h computed with Wx",
+        "dnext_c updated in place (dc = dnext_c; dc += ...)",
     ],
     "lstm_forward": [
         "the cell state not carried: c reset to zeros at every step",
@@ -60,6 +61,7 @@ MISTAKES = {
         "the carried dprev_h passed as dnext_c and dprev_c as dnext_h",
         "the cell's gradient started at dh[:, -1] instead of zeros",
         "the direct gradient dh[:, t] added at the last step only",
+        "dh updated in place (dh[:, t] += dprev_h)",
     ],
 }
 
@@ -76,7 +78,7 @@ CASES = [
          "i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 3 * H:])\n    g = np.tanh(a[:, 2 * H:3 * H])"),
          fails=TF, says=r"next_c at step 0 .*order i, f, o, g", also_fails=(TFB, TS, TB)),
     Case(F, "input and forget gates swapped", replace=("i, f, o = sigmoid", "f, i, o = sigmoid"),
-         fails=TF, says=r"next_c at step 1 .*order i, f, o, g", also_fails=(TFB, TS, TB)),
+         fails=TF, says=r"next_c at step [01] .*order i, f, o, g", also_fails=(TFB, TS, TB)),
     Case(F, "sigmoid on the candidate g", replace=("g = np.tanh(a[:, 3 * H:])", "g = sigmoid(a[:, 3 * H:])"),
          fails=TF, says=r"next_c.*tanh for g", also_fails=(TFB, TS, TB)),
     Case(F, "tanh on the output gate", replace=("sigmoid(a[:, 2 * H:3 * H])", "np.tanh(a[:, 2 * H:3 * H])"),
@@ -136,6 +138,8 @@ CASES = [
          fails=TFB, says=r"gradient for '\w+'", also_fails=(TB,)),
     Case(FB, "dprev_c from dnext_c only", replace=("dc * f, x.T @ da", "dnext_c * f, x.T @ da"),
          fails=TFB, says=r"prev_c.*dprev_c = dc \* f", also_fails=(TB,)),
+    Case(FB, "dnext_c updated in place", replace=("dc = dnext_c + dnext_h * o * (1 - tanh_c**2)",
+         "dc = dnext_c\n    dc += dnext_h * o * (1 - tanh_c**2)"), fails=TFB, says=r"in place", also_fails=(TB,)),
     Case(FB, "dprev_h with Wx", replace=("da @ Wh.T, dc * f", "da @ Wx.T[:, :Wh.shape[0]], dc * f"),
          fails=TFB, says=r"gradient for 'prev_h'|prev_h", also_fails=(TB,)),
     # --- lstm_step_backward: correct variants
@@ -212,6 +216,9 @@ CASES = [
     Case(B, "dh[:, t] at the last step only", replace=("lstm_step_backward(dh[:, t] + dprev_h, dprev_c, cache[t])",
          "lstm_step_backward((dh[:, t] if t == T - 1 else 0) + dprev_h, dprev_c, cache[t])"),
          fails=TB, says=r"gradient for '\w+'"),
+    Case(B, "dh updated in place", replace=(("lstm_step_backward(dh[:, t] + dprev_h,", "lstm_step_backward(dh[:, t],"),
+         ("for t in reversed(range(T)):", "for t in reversed(range(T)):\n        dh[:, t] += dprev_h")),
+         fails=TB, says=r"in place"),
     # --- lstm_backward: correct variants
     Case(B, "zeros and += for the sums", replace=(
          ("dWx, dWh, db = 0.0, 0.0, 0.0", "dWx, dWh, db = None, None, None"),
