@@ -7,7 +7,8 @@ not a verdict; it is resolved here:
 * Split it in halves, each probed again, until every block is smooth (and checked like any
   direction) or is a single entry on a kink. The entries are ordered by value first, so that
   equal entries (ties) stay in one block as long as possible: moving tied entries together
-  keeps them tied, and a gradient handed to every tied maximum shows there.
+  keeps them tied, and a gradient handed to every tied maximum shows there. A kinked block of
+  equal values is split straight into its entries.
 * A single entry on a kink passes only if the learner's value lies between the two one-sided
   derivatives there, with the allowance of the measurement (ReLU'(0) may be anything in
   [0, 1], never 17).
@@ -65,7 +66,12 @@ class KinkResolver:
                 left = [int(i) for part in stack + [idx] for i in part]
                 self.unresolved.update(i for i in left if i not in self.checked)
                 return None
-            parts = [idx[: idx.size // 2], idx[idx.size // 2:]] if idx.size > 1 else [idx]
+            if idx.size > 1 and x[idx[0]] == x[idx[-1]]:
+                parts = [idx[i:i + 1] for i in range(idx.size)]  # one tie group, probed together already: entries
+            elif idx.size > 1:
+                parts = [idx[: idx.size // 2], idx[idx.size // 2:]]
+            else:
+                parts = [idx]
             for part in parts:
                 if part.size == 1 and int(part[0]) in self.checked | self.unresolved:
                     continue

@@ -24,7 +24,7 @@ from .steps import entry_scales, joint_scale
 __all__ = ["Context", "DIRECTIONS", "verify"]
 
 DIRECTIONS = 3  # random directions per input
-KINK_BUDGET = 600  # evaluations a check may spend resolving kinks
+KINK_BUDGET = 2000  # evaluations a check may spend resolving kinks
 LOCALISE_BUDGET = 64  # evaluations spent on finding the worst entry (2 per halving)
 
 
@@ -198,10 +198,11 @@ def _inconclusive(kinks: KinkResolver, nonfinite, objective: Objective, names) -
             per.setdefault(names[objective.owner(i)], []).append(i)
         where = "; ".join(f"{len(v)} of {n}" for n, v in per.items())
         raise GradientCheckInconclusive(
-            f"Cannot tell whether the gradient is right: {len(kinks.unresolved)} entries sit on kinks or ties that "
-            f"could not be resolved ({where}; {len(kinks.checked)} other kinked entries were checked). Where a whole "
-            "column of pre-activations is exactly 0 (zero weights and biases) or inputs tie, finite differences cannot "
-            "tell valid conventions from mistakes. Check at a generic point: random weights, or inputs plus small "
+            f"Cannot tell whether the gradient is right: {len(kinks.unresolved)} entries could not be checked "
+            f"({where}): they sit on kinks or ties, or share a block with them, and finite differences could not "
+            f"resolve them within {KINK_BUDGET} evaluations ({len(kinks.checked)} entries on kinks were checked). "
+            "This happens with many exact zeros (a ReLU of ReLU outputs), ties, or a whole column of pre-activations "
+            "at exactly 0 (zero weights and biases). Check at a generic point: random weights, or inputs plus small "
             "noise (x + 1e-3 * rng.standard_normal(x.shape)).",
             reason="kinks", input=next(iter(per)), details={"unresolved": len(kinks.unresolved)})
     if nonfinite:
