@@ -74,3 +74,10 @@ def test_too_many_kinks_is_inconclusive_not_passed(rng):
     with pytest.raises(gradelib.GradientCheckInconclusive) as info:
         gradelib.check_layer(*C.layer(C.Case(C.relu, backward, None)), {"x": x})
     assert info.value.reason == "kinks" and "small noise" in str(info.value)
+
+
+def test_relu_of_relu_outputs_resolves_hundreds_of_kinks(rng):
+    """Does a ReLU applied to 600 ReLU outputs (about 300 exact zeros) pass, each zero checked?"""
+    x = np.maximum(rng.standard_normal((20, 30)), 0.0)
+    report = gradelib.check_layer(*C.layer(C.CORRECT["relu"]), {"x": x})
+    assert report["x"].kink_entries == int(np.sum(x == 0)) > 250
