@@ -11,7 +11,8 @@ from __future__ import annotations
 __all__ = ["BENCHMARKS", "BenchmarkSkipped"]
 
 # In the order `python -m benchmarks` runs them.
-BENCHMARKS = ("bench_gradcheck", "bench_backprop", "bench_torch", "bench_grading", "bench_ci", "bench_lstm")
+BENCHMARKS = ("bench_gradcheck", "bench_backprop", "bench_torch", "bench_grading", "bench_ci", "bench_lstm",
+              "bench_bridge")
 
 
 class BenchmarkSkipped(Exception):

@@ -19,6 +19,7 @@ TITLES = {
     "bench_grading": "4. Grading throughput: gradelib grade vs sequential nbgrader autograde",
     "bench_ci": "5. CI cost: nbval over all solution notebooks",
     "bench_lstm": "6. LSTM step cost: unit 06's step against unit 05's RNN step",
+    "bench_bridge": "7. Bridge call cost: a test's call into the learner's process",
 }
 
 
