@@ -1,0 +1,120 @@
+"""Does TrustedTestsMixin run test cells in the trusted kernel and everything else in the learner's?
+
+A small notebook runs through nbgrader's plain ``Execute`` with the mixin (no sandbox): the
+mixin's routing, outputs, timeouts, a dying learner kernel and its clean-up, on their own.
+"""
+from __future__ import annotations
+
+import os
+
+import nbformat
+import pytest
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_code_cell, new_notebook
+from nbgrader.preprocessors import Execute
+
+from gradelib.bridge.execute import TrustedTestsMixin, cell_role, definitions_only
+
+pytestmark = pytest.mark.slow
+
+
+class BridgedExecute(TrustedTestsMixin, Execute):
+    pass
+
+
+def cell(source, role, name):
+    meta = {"given": {"locked": True, "grade": False, "solution": False},
+            "solution": {"locked": False, "grade": False, "solution": True},
+            "test": {"locked": True, "grade": True, "solution": False, "points": 1},
+            "own": None}[role]
+    made = new_code_cell(source)
+    if meta is not None:
+        made.metadata["nbgrader"] = dict(meta, grade_id=name)
+    return made
+
+
+def run(cells, tmp_path, timeout=20):
+    nb = new_notebook(cells=cells)
+    nb, _ = BridgedExecute(timeout=timeout).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    return {c.metadata.get("nbgrader", {}).get("grade_id", f"own{i}"): c for i, c in enumerate(nb.cells)}
+
+
+def text(cell):
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def errors(cell):
+    return [o.ename for o in cell.outputs if o.output_type == "error"]
+
+
+def trusted_kernels():
+    """This process's child processes that are trusted kernels."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+            cmdline = open(f"/proc/{pid}/cmdline").read()
+        except OSError:
+            continue
+        if int(stat.split(")")[1].split()[1]) == os.getpid() and "gradelib.bridge.trusted" in cmdline:
+            found.append(pid)
+    return found
+
+
+def test_cell_roles():
+    assert [cell_role(cell("x", r, "n")) for r in ("given", "solution", "test", "own")] == [
+        "given", "solution", "test", "other"]
+
+
+def test_definitions_only_keeps_imports_functions_and_classes():
+    code = definitions_only("import math\nx = 1\nprint(x)\ndef f():\n    return x\nclass C:\n    pass\nf()")
+    namespace = {}
+    exec(code, namespace)
+    assert {"math", "f", "C"} <= set(namespace) and "x" not in namespace
+    assert definitions_only("def broken(:") == ""
+    exec(definitions_only("@undefined_decorator\ndef g():\n    pass\nimport math"), namespace)  # skipped, not fatal
+
+
+def test_tests_run_in_the_trusted_kernel_with_given_definitions(tmp_path):
+    """Learner names resolve through the bridge; given functions are the trusted copy; prints are kept."""
+    cells = run([
+        cell("import numpy as np\ndef helper(x):\n    return 2 * x\nSHIFT = 5", "given", "given"),
+        cell("def f(x):\n    print('learner says hi')\n    return x + SHIFT\ndef helper(x):\n    return 0", "solution", "f"),
+        cell("import os\nassert f(1) == 6\nassert helper(3) == 6\nprint('test ok', os.getpid())", "test", "test_f"),
+        cell("import os\nprint('learner pid', os.getpid())\nprint(In)", "own", "own"),
+    ], tmp_path)
+    printed = text(cells["test_f"])
+    assert not errors(cells["test_f"]) and "test ok" in printed and "learner says hi" in printed
+    test_pid = int(printed.split("test ok ")[1].split()[0])
+    own = text(cells["own3"])
+    assert int(own.split("learner pid ")[1].split()[0]) != test_pid
+    assert "assert f(1) == 6" not in own  # the test never entered the learner's kernel
+
+
+def test_a_stub_and_a_learner_display_hook_earn_nothing(tmp_path):
+    """A stub's NotImplementedError fails the test; the learner's displayhook makes no execute_result."""
+    cells = run([
+        cell("def g():\n    import sys\n    sys.displayhook(6)\n    raise NotImplementedError()", "solution", "g"),
+        cell("g()", "test", "test_g"),
+    ], tmp_path)
+    assert errors(cells["test_g"]) == ["NotImplementedError"]
+    assert not [o for o in cells["test_g"].outputs if o.output_type == "execute_result"]
+
+
+def test_a_hanging_learner_call_is_the_tests_timeout_and_the_notebook_goes_on(tmp_path):
+    cells = run([
+        cell("def slow():\n    while True:\n        pass", "solution", "slow"),
+        cell("slow()", "test", "test_slow"),
+        cell("def quick():\n    return 1", "solution", "quick"),
+        cell("assert quick() == 1\nprint('quick ok')", "test", "test_quick"),
+    ], tmp_path, timeout=4)
+    assert "CellTimeoutError" in errors(cells["test_slow"])
+    assert not errors(cells["test_quick"]) and "quick ok" in text(cells["test_quick"])
+
+
+def test_a_learner_kernel_that_dies_mid_test_stops_the_run_and_leaves_no_process(tmp_path):
+    cells = [cell("def die():\n    import os\n    os._exit(1)", "solution", "die"), cell("die()", "test", "test_die")]
+    with pytest.raises(DeadKernelError):
+        run(cells, tmp_path)
+    assert trusted_kernels() == []
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".gradelib-bridge")]
