@@ -1,16 +1,20 @@
 """Does the course work for a learner in JupyterLab, in a real browser?
 
-One learner's session on unit 01, driven through headless Chromium: open the notebook
-from the file browser, run all cells, see the first stub fail, type a correct solution,
-see its test pass, save, and find the code on disk. JupyterLab serves a temporary copy
-of course/, so the repository is never modified. Each step leaves a screenshot in the
-test's temporary folder (printed at the start of the test; pytest shows it on failure).
+A learner's day on unit 01, driven through headless Chromium in the learner's lab (as
+`make lab` starts it: the workspace, the learner role's settings): open the unit from the
+file browser, run all cells, see the first stub fail, type a correct solution, see its test
+pass, save, Validate with nbgrader's button, run the notebook's own `gradelib check` command
+in the lab's terminal; then `make release` leaves the work intact, and the graded notebook's
+feedback page renders its math with the network blocked. Each step leaves a screenshot in
+the test's temporary folder (printed at the start; pytest shows it on failure); the feedback
+page's screenshot is kept in test-artifacts/ (gitignored).
 """
 from __future__ import annotations
 
 import contextlib
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +22,8 @@ import nbformat
 import pytest
 
 from gradelib.course import REPO_ROOT
+from gradelib.release import release
+from gradelib.workspace import sync
 
 from .jupyterlab_server import find_chromium, launch_chromium, running_lab
 
@@ -37,6 +43,9 @@ NOTEBOOK = f"{UNIT}/{UNIT}.ipynb"
 # Milliseconds. Generous because CI has 2 cores shared with other tests: a kernel can take
 # tens of seconds to start there.
 TIMEOUT = 180_000
+
+# Where the feedback page's screenshot is kept (gitignored).
+ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 # Tracebacks, and anything else a cell writes to stderr.
 STDERR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
@@ -92,22 +101,31 @@ class Screenshots:
 
 
 @pytest.fixture
-def course_copy(tmp_path):
-    """A copy of course/ for JupyterLab to serve and the learner to change."""
+def course_folder(tmp_path):
+    """A course folder like a fresh clone's (unit 01 only, to keep the lab light)."""
     if not (REPO_ROOT / "course" / NOTEBOOK).is_file():
         pytest.fail(f"course/{NOTEBOOK} is missing: run `make release`")
-    return Path(shutil.copytree(REPO_ROOT / "course", tmp_path / "course"))
+    root = tmp_path / "repo"
+    for part in ("solutions", "course"):
+        shutil.copytree(REPO_ROOT / part / UNIT, root / part / UNIT)
+    return root
 
 
 @pytest.fixture
-def lab(course_copy, tmp_path):
-    """JupyterLab serving the copy of the course."""
-    with running_lab(course_copy, tmp_path / "jupyter") as server:
+def workspace(course_folder):
+    """The learner's workspace, made as `make lab` makes it."""
+    return sync(course=course_folder).workspace
+
+
+@pytest.fixture
+def lab(workspace, tmp_path):
+    """The learner's JupyterLab on the workspace, started where `make lab` starts it."""
+    with running_lab(workspace, tmp_path / "jupyter", role="learner", cwd=workspace) as server:
         yield server
 
 
 @pytest.fixture
-def page(lab, tmp_path):
+def page(tmp_path):
     """A headless Chromium tab on a fresh profile."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the `test` extra")
     with sync_api.sync_playwright() as playwright:
@@ -121,7 +139,6 @@ def page(lab, tmp_path):
             with contextlib.suppress(Exception):
                 tab.screenshot(path=tmp_path / "screenshots" / "last.png")
             context.close()
-
 
 def wait_for_idle_kernel(page) -> None:
     """Wait until the notebook's Python kernel is up and not running anything."""
@@ -155,14 +172,31 @@ def run_cell_and_wait(page, cell) -> None:
     expect(prompt).to_have_text(re.compile(r"\[\d+\]"), timeout=TIMEOUT)
 
 
-def test_learner_solves_the_first_exercise_of_unit_01_in_jupyterlab(lab, page, tmp_path):
-    """Can a learner open unit 01 in JupyterLab, see its first stub fail, solve it, and save it?"""
+def _tests_of(notebook: Path) -> list[tuple[str, float]]:
+    nb = nbformat.read(notebook, as_version=4)
+    return [(c.metadata["nbgrader"]["grade_id"], float(c.metadata["nbgrader"]["points"])) for c in nb.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def _wait_for_file(path: Path, seconds: float) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.is_file() and path.read_text().endswith("\n"):
+            return path.read_text()
+        time.sleep(0.25)  # polling for what the terminal's command writes
+    raise AssertionError(f"{path.name} was not written within {seconds} s")
+
+
+def test_a_learners_day_in_the_learner_lab(lab, page, course_folder, tmp_path):
+    """Can a learner open unit 01 from their workspace, solve its first exercise, save, Validate,
+    run the notebook's `gradelib check` command in the lab's terminal, and keep it all through a release?"""
     from playwright.sync_api import expect
 
     started = time.monotonic()
     shots = Screenshots(page, tmp_path / "screenshots")
     print(f"screenshots: {shots.folder}\nJupyterLab log: {lab.log}")
-    stub_at, test_at, solved = first_exercise(lab.root_dir, REPO_ROOT / "solutions")
+    stub_at, test_at, solved = first_exercise(lab.root_dir, course_folder / "solutions")
+    tests = _tests_of(lab.root_dir / NOTEBOOK)
 
     # Open the unit from the file browser.
     page.goto(lab.lab_url)
@@ -174,8 +208,19 @@ def test_learner_solves_the_first_exercise_of_unit_01_in_jupyterlab(lab, page, t
     wait_for_idle_kernel(page)
     notebook = page.locator(".jp-NotebookPanel .jp-Notebook")
     cells = notebook.locator(".jp-Cell")
-    expect(menu_bar_item(page, "Nbgrader")).to_be_visible()  # nbgrader's lab extension is loaded
     shots("notebook_open")
+
+    # The learner's tools only: Validate, no instructor tools, no failing course list.
+    validate = page.locator(".jp-NotebookPanel-toolbar .validate-button")
+    expect(validate).to_be_visible()
+    for label in ("Formgrader", "Create assignment", "Course List", "Assignment List"):
+        assert page.get_by_text(label, exact=True).count() == 0, f"the learner's lab shows {label!r}"
+    if menu_bar_item(page, "Nbgrader").count():
+        menu_bar_item(page, "Nbgrader").click()
+        items = page.locator(".lm-Menu-content .lm-Menu-itemLabel").all_inner_texts()
+        page.keyboard.press("Escape")
+        assert not {"Formgrader", "Course List", "Assignment List"} & set(items), items
+    assert page.get_by_text("Error fetching courses").count() == 0
 
     # Run all cells: execution stops at the first visible test, which calls the stub.
     click_menu(page, "Run", "Run All Cells")
@@ -209,6 +254,69 @@ def test_learner_solves_the_first_exercise_of_unit_01_in_jupyterlab(lab, page, t
     page.keyboard.press("Control+s")
     expect(page.locator("#jp-main-dock-panel .lm-TabBar-tab.jp-mod-dirty")).to_have_count(0, timeout=TIMEOUT)
     shots("saved")
-    saved = nbformat.read(lab.root_dir / NOTEBOOK, as_version=4)
-    assert saved.cells[stub_at].source == solved
+    saved_path = lab.root_dir / NOTEBOOK
+    assert nbformat.read(saved_path, as_version=4).cells[stub_at].source == solved
+
+    # Validate: nbgrader runs the saved notebook; every test but the solved one fails.
+    validate.click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_be_visible(timeout=TIMEOUT)
+    expect(dialog.get_by_text("The following cell failed:")).to_have_count(len(tests) - 1, timeout=TIMEOUT)
+    shots("validated")
+    assert "forward_difference is not implemented" not in dialog.inner_text(), "the solved exercise failed validation"
+    dialog.locator("button").last.click()
+    expect(dialog).to_have_count(0)
+
+    # The lab's terminal: the virtualenv first on PATH, opened where the notebook's command works.
+    click_menu(page, "File", "New")
+    page.locator(".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile("^Terminal$")).click()
+    terminal = page.locator(".jp-Terminal")
+    expect(terminal).to_be_visible(timeout=TIMEOUT)
+    terminal.click()
+    page.keyboard.type(f"command -v gradelib > which.txt; gradelib check {NOTEBOOK} > check.txt 2>&1; echo $? > check.rc\n")
+    which = _wait_for_file(lab.root_dir / "which.txt", 60).strip()
+    rc = _wait_for_file(lab.root_dir / "check.rc", 300).strip()
+    shots("terminal")
+    report = (lab.root_dir / "check.txt").read_text()
+    assert Path(which) == Path(sys.executable).parent / "gradelib", f"the terminal's gradelib is {which}"
+    assert rc == "1" and f"{tests[0][0]}" in report and "passed" in report, f"exit {rc}:\n{report}"
+
+    # An instructor releases again (what `make release` runs): the learner's work is intact.
+    release(root=course_folder)
+    sync(course=course_folder)
+    assert nbformat.read(saved_path, as_version=4).cells[stub_at].source == solved
     print(f"browser session took {time.monotonic() - started:.1f} s")
+
+
+def test_feedback_page_renders_math_offline(page, course_folder, tmp_path):
+    """Does a graded notebook's feedback page typeset its math with every network request refused?"""
+    from playwright.sync_api import expect
+
+    from gradelib.grading import grade
+
+    submitted = tmp_path / "submitted" / "learner" / UNIT
+    submitted.mkdir(parents=True)
+    shutil.copy(course_folder / "course" / NOTEBOOK, submitted / f"{UNIT}.ipynb")
+    grade(submissions=tmp_path / "submitted", out=tmp_path / "out", root=course_folder, units=[UNIT], workers=1,
+          progress=False)
+    feedback = tmp_path / "out" / "feedback" / "learner" / UNIT / f"{UNIT}.html"
+    assert feedback.is_file()
+
+    requested = []
+
+    def refuse(route):
+        requested.append(route.request.url)
+        route.abort()
+
+    page.context.route(re.compile(r"^https?://"), refuse)
+    page.goto(feedback.as_uri())
+    expect(page.locator("body[data-mathjax='done']")).to_have_count(1, timeout=TIMEOUT)
+    formulas = page.locator("mjx-container svg")
+    assert formulas.count() > 10, "the page's math was not typeset"
+    assert "\\frac" not in page.locator("body").inner_text(), "raw LaTeX is left on the page"
+    formulas.first.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "feedback_math.png"
+    page.screenshot(path=shot)
+    print(f"feedback page screenshot: {shot}")
+    assert requested == [], f"the page tried the network: {requested[:3]}"
