@@ -8,11 +8,16 @@ over repeats:
   object (``v * 1.0001``, which makes a new learner object and returns its handle), and one
   call with a 1,000-element float array argument and result;
 * the same operator in one process (a plain Python call), for scale;
-* a 5,000-node ``Value`` chain built through the bridge (unit 02's visible deep-chain test):
-  its seconds against the 30 s per-cell timeout.
+* beside each median wall time, the CPU time both processes spent per call: on a shared,
+  loaded machine the wall time is mostly waiting for a core, the CPU time is the bridge's own;
+* a 5,000-node ``Value`` chain built through the bridge, one operator call per node: its
+  seconds against the 30 s per-cell timeout;
+* (full run only) unit 02's solution notebook graded as the grader runs it (test cells in the
+  trusted interpreter): each test cell's seconds against the same timeout, and its round trips.
 """
 from __future__ import annotations
 
+import os
 import secrets
 import statistics
 import subprocess
@@ -79,11 +84,23 @@ class _Learner:
             self.proc.wait()
 
 
-def _per_call(fn, calls: int) -> float:
-    start = time.perf_counter()
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _per_call(fn, calls: int, pid: int | None = None) -> tuple[float, float]:
+    """Wall seconds per call, and CPU seconds per call of this process plus process ``pid``."""
+    cpu, other, start = time.process_time(), _cpu_seconds(pid) if pid else 0.0, time.perf_counter()
     for _ in range(calls):
         fn()
-    return (time.perf_counter() - start) / calls
+    wall = (time.perf_counter() - start) / calls
+    spent = time.process_time() - cpu + ((_cpu_seconds(pid) - other) if pid else 0.0)
+    return wall, spent / calls
 
 
 def run(*, quick: bool = False) -> list[dict]:
@@ -107,9 +124,10 @@ def run(*, quick: bool = False) -> list[dict]:
         for r in range(repeats):
             names = list(contenders)
             for name in names[r % len(names):] + names[: r % len(names)]:
-                times[name].append(_per_call(contenders[name], calls))
+                times[name].append(_per_call(contenders[name], calls, learner.proc.pid))
         for name, values in times.items():
-            rows.append({"measure": name, "median µs per call": round(statistics.median(values) * 1e6, 1),
+            rows.append({"measure": name, "median µs per call": round(statistics.median(w for w, _ in values) * 1e6, 1),
+                         "CPU µs per call, both processes": round(statistics.median(c for _, c in values) * 1e6, 1),
                          "calls x repeats": f"{calls} x {repeats}"})
         chains = []
         for _ in range(3):
@@ -123,12 +141,65 @@ def run(*, quick: bool = False) -> list[dict]:
                      "median µs per call": round(chain / depth * 1e6, 1),
                      "calls x repeats": f"{depth} x 3", "seconds": round(chain, 3),
                      "share of the 30 s timeout": f"{chain / TIMEOUT:.1%}"})
+    if not quick:
+        rows += _unit02_test_cells()
+    return rows
+
+
+COUNTING = """\
+import gradelib.bridge.peer as _peer
+_count = [0]
+if not hasattr(_peer.Peer, "_uncounted"):
+    _peer.Peer._uncounted = _peer.Peer.request
+def _counted(self, *args, **kwargs):
+    _count[0] += 1
+    return _peer.Peer._uncounted(self, *args, **kwargs)
+_peer.Peer.request = _counted
+"""
+
+
+def _unit02_test_cells() -> list[dict]:
+    """Each test cell of unit 02's solutions through the bridge: seconds (nbclient's timing) and round trips."""
+    from datetime import datetime
+
+    import nbformat
+    from nbgrader.preprocessors import Execute
+
+    from gradelib.bridge.execute import TrustedTestsMixin, cell_role
+    from gradelib.course import REPO_ROOT
+
+    class BridgedExecute(TrustedTestsMixin, Execute):
+        pass
+
+    unit = "02_chain_rule"
+    nb = nbformat.read(REPO_ROOT / "solutions" / unit / f"{unit}.ipynb", as_version=4)
+    for cell in nb.cells:  # count the trusted side's requests in each test cell
+        if cell_role(cell) == "test":
+            cell.source = COUNTING + cell.source + "\nprint('round trips:', _count[0])"
+    with tempfile.TemporaryDirectory(prefix="gradelib-bench-") as folder:
+        nb, _ = BridgedExecute(timeout=600, record_timing=True).preprocess(nb, {"metadata": {"path": folder}})
+    rows = []
+    for cell in nb.cells:
+        if cell_role(cell) != "test":
+            continue
+        stamps = cell.metadata.get("execution", {})
+        start, end = (datetime.fromisoformat(stamps[k].replace("Z", "+00:00"))
+                      for k in ("iopub.execute_input", "shell.execute_reply"))
+        seconds = (end - start).total_seconds()
+        printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        trips = int(printed.rsplit("round trips:", 1)[1].split()[0]) if "round trips:" in printed else None
+        failed = [o.ename for o in cell.outputs if o.output_type == "error"]
+        rows.append({"measure": f"unit 02 {cell.metadata['nbgrader']['grade_id']} ({'failed: ' + failed[0] if failed else 'passed'})",
+                     "median µs per call": round(seconds / trips * 1e6, 1) if trips else None,
+                     "calls x repeats": f"{trips} x 1", "seconds": round(seconds, 2),
+                     "share of the 30 s timeout": f"{seconds / TIMEOUT:.1%}"})
     return rows
 
 
 def plot(rows: list[dict], out: Path) -> list[Path]:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3))
+    rows = [r for r in rows if r.get("median µs per call")]
     names = [r["measure"] for r in rows]
     ax.barh(names, [r["median µs per call"] for r in rows], color="tab:blue")
     ax.set(xlabel="median µs per call", title="Cost of one bridge call (trusted side -> learner process)")
