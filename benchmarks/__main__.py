@@ -1,5 +1,9 @@
 """``python -m benchmarks [--quick] [--only NAME ...] [--out DIR]``: run the benchmarks, print
-their Markdown tables, and write results.md, results.json and PNG plots to ``--out``."""
+their Markdown tables, and write results.md, results.json and PNG plots to ``--out``.
+
+``--quick`` is a smoke run (tiny sizes, to see that every benchmark runs): its figures mean
+nothing, so it writes to bench-results-quick/ by default and says so at the top of its
+output and its results, never over the full run's bench-results/."""
 from __future__ import annotations
 
 import argparse
@@ -39,8 +43,12 @@ def run_one(name: str, *, quick: bool, out: Path) -> dict:
     return result
 
 
-def render(results: list[dict], info: dict) -> str:
-    lines = [f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, numpy {info['numpy']}, "
+SMOKE = "Smoke run (--quick): tiny sizes, to check that every benchmark runs; these are not benchmark figures."
+
+
+def render(results: list[dict], info: dict, *, quick: bool = False) -> str:
+    lines = [SMOKE, ""] if quick else []
+    lines += [f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, numpy {info['numpy']}, "
              f"torch {info['torch'] or 'not installed'}, nbgrader {info['nbgrader']}, nbval {info['nbval']}."]
     for r in results:
         lines += ["", f"### {r['title']}", ""]
@@ -58,15 +66,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of every benchmark")
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, metavar="NAME", help=f"some of {', '.join(BENCHMARKS)}")
-    parser.add_argument("--out", type=Path, default=Path("bench-results"), help="where results and plots go")
+    parser.add_argument("--out", type=Path, help="where results and plots go (default: bench-results/, "
+                                                 "bench-results-quick/ with --quick)")
     args = parser.parse_args(argv)
+    args.out = args.out or Path("bench-results-quick" if args.quick else "bench-results")
+    if args.quick:
+        print(f"{SMOKE}\nWriting to {args.out}/.", file=sys.stderr, flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     info = machine()
     results = []
     for name in args.only or BENCHMARKS:
         print(f"running {name}{' (quick)' if args.quick else ''} ...", file=sys.stderr, flush=True)
         results.append(run_one(name, quick=args.quick, out=args.out))
-    text = render(results, info)
+    text = render(results, info, quick=args.quick)
     print(text)
     (args.out / "results.md").write_text(text)
     write_json(args.out / "results.json", {"machine": info, "quick": args.quick, "benchmarks": results})
