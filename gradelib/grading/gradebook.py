@@ -103,8 +103,15 @@ class ClassGradebook:
     def __enter__(self) -> "ClassGradebook":
         from nbgrader.api import Gradebook
 
-        self.gradebook = Gradebook(self.db_url, COURSE_ID)
-        return self
+        for attempt in range(self.retries):
+            try:
+                self.gradebook = Gradebook(self.db_url, COURSE_ID)
+                return self
+            except Exception as error:  # noqa: BLE001 - locked, refused, ...: retried, then one sentence
+                if attempt == self.retries - 1:
+                    raise GradingError(f"the class gradebook could not be opened ({type(error).__name__}: "
+                                       f"{str(error).splitlines()[0][:200]})") from None
+                time.sleep(self.pause * (attempt + 1))
 
     def __exit__(self, *exc) -> None:
         if self.gradebook is not None:

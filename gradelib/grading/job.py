@@ -35,6 +35,7 @@ def _default(converter, trait: str) -> list:
 
 def configure(spec: JobSpec, zygote, kernel_cwd: Path):
     """The nbgrader config of one job: nbgrader's own pipelines with gradelib's edits placed."""
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
     from nbgrader.converters import Autograde, GenerateFeedback
     from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, SaveAutoGrades
 
@@ -55,11 +56,11 @@ def configure(spec: JobSpec, zygote, kernel_cwd: Path):
     assert steps.index(pp.StderrToStdout) < steps.index(SaveAutoGrades)
     config.Autograde.autograde_preprocessors = steps
     feedback = _default(GenerateFeedback, "preprocessors")
-    # Hidden tests cleared after GetGrades (which needs the graded cells), before the HTML is written.
+    # Hidden tests cleared after GetGrades (which needs the graded cells), before the HTML is written;
+    # SanitizeHTML last of them: no script from a student's markdown or outputs runs in the page.
     at = feedback.index(GetGrades) + 1
-    feedback[at:at] = [ClearHiddenTests, pp.HideTestCode]
+    feedback[at:at] = [ClearHiddenTests, pp.HideTestCode, SanitizeHTML]
     config.GenerateFeedback.preprocessors = feedback
-    config.HTMLExporter.sanitize_html = True  # no script from a student's markdown or outputs runs in the page
     config.RestoreStructure.release_dir = str(release)
     execute = config.GradingExecute
     execute.timeout = int(spec.timeout)

@@ -37,8 +37,10 @@ class Worker:
     def __exit__(self, *exc) -> None:
         self.kill()
 
+    command = (sys.executable, "-m", "gradelib.grading.job")
+
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "gradelib.grading.job"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(list(self.command), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=self.env,
                                      start_new_session=True)
         self.proc.stdin.write(self.config.to_json() + "\n")
@@ -81,8 +83,8 @@ class Worker:
 class Pool:
     """``workers`` workers serving a queue of jobs from threads; results arrive on ``results``."""
 
-    def __init__(self, configs: list[WorkerConfig], env: dict):
-        self.workers = [Worker(config, env) for config in configs]
+    def __init__(self, configs: list[WorkerConfig], env: dict, worker=None):
+        self.workers = [(worker or Worker)(config, env) for config in configs]
         self.pending: Queue = Queue()
         self.results: Queue = Queue()
         self.threads: list[threading.Thread] = []

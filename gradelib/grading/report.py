@@ -72,7 +72,7 @@ def class_report(results: list[JobResult], layout: Layout, root: Path, isolated:
             problems.append((r, r.status, r.reason))
             continue
         for grade_id, message in r.messages.items():
-            if message.split(":")[0] in DISRUPTIONS:
+            if any(name in message for name in DISRUPTIONS):
                 problems.append((r, "disrupted", f"{grade_id}: {message}"[:300]))
                 break
     if problems:
