@@ -222,7 +222,7 @@ def test_cost_does_not_grow_with_parameters(rng):
     with pytest.raises(GradientCheckError) as info:
         gradelib.check_layer(forward, backward, inputs)
     assert info.value.input == "W" and info.value.details["index"] == (300, 7)
-    assert len(calls) <= 100
+    assert len(calls) <= 150  # the failure path measures round-off and confirms at a second step
 
 
 def test_same_seed_same_result(rng):
