@@ -11,7 +11,10 @@ Test cells run in the trusted interpreter and everything else in the learner's k
    Otherwise the trusted copy could not be made and the test would silently use the learner's
    copy of the helper instead;
 3. a test does not take a value a given cell computes (a learner could change it): it builds
-   its own inputs, or uses a definition.
+   its own inputs, or uses a definition;
+4. a test cell does not end with a bare expression that is not a call of the test's own
+   helpers (``print``, ``assert_close``, ...): nbgrader reads a test cell's displayed value as
+   its partial credit, and the value of a learner's function or object is the learner's to choose.
 """
 from __future__ import annotations
 
@@ -145,7 +148,28 @@ def given_values_in_tests(notebook: list) -> list[str]:
     return wrong
 
 
-RULES = [names_needed_later, given_definitions_not_standing_alone, given_values_in_tests]
+def _root(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def displayed_values(notebook: list) -> list[str]:
+    """Rule 4: test cells whose last statement displays a value that could be the learner's."""
+    learners = set().union(*(bound(tree) for _, role, tree in notebook if role in ("solution", "other")))
+    wrong = []
+    for name, role, tree in notebook:
+        last = tree.body[-1] if role == "test" and tree.body else None
+        if not isinstance(last, ast.Expr):
+            continue
+        call = last.value if isinstance(last.value, ast.Call) else None
+        if call is None or _root(call.func) in learners:
+            wrong.append(f"{name} ends with the expression {ast.unparse(last)[:60]!r}, which nbgrader would read as "
+                         "partial credit: assign it, assert on it, or print it")
+    return wrong
+
+
+RULES = [names_needed_later, given_definitions_not_standing_alone, given_values_in_tests, displayed_values]
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.__name__)
@@ -166,6 +190,9 @@ BROKEN = [
      notebook(("given", "def f(v):\n    return v\nf = print"), ("test", "assert f(1) == 1")), "rebound by a computation"),
     (given_values_in_tests, notebook(("given", "expected = 6.0"), ("test", "assert g() == expected")),
      "computed by the given cell"),
+    (displayed_values, notebook(("solution", "def g():\n    return 1.0"), ("test", "assert g() > 0\ng()"),
+                                ("test", "print('fine')")), "partial credit"),
+    (displayed_values, notebook(("test", "score = 0.5\nscore"), ("test", "assert_close(1, 1)")), "partial credit"),
 ]
 
 
