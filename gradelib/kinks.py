@@ -53,6 +53,7 @@ class KinkResolver:
         self.checked: set[int] = set()  # entries on a kink whose value lies between the one-sided derivatives
         self.unresolved: set[int] = set()  # entries no verdict could be reached for
         self.rough: set[int] = set()  # resolved entries where the function is not smooth at any step tried
+        self.kinks_seen = False  # whether any direction showed a true kink (not only roughness)
 
     def resolve(self, res: DirectionResult):
         """Resolve a kinked or rough direction: the first failure found (a smooth block's
@@ -84,6 +85,7 @@ class KinkResolver:
                     continue
                 if r.status == "fail":
                     return r
+                self.kinks_seen |= r.status == "kink"
                 if r.status == "nonfinite":
                     self.unresolved.update(int(i) for i in part)
                 elif part.size > 1:

@@ -136,6 +136,7 @@ class DirectionResult:
     slopes: tuple = ()  # at a kink: (one-sided slope from below, from above), each two ways
     err: float = 0.0  # the measured error of the finite difference (0: not measured)
     noise: float = 0.0  # the part of err that is round-off
+    flat: bool = False  # L(X + hV) == L(X) == L(X - hV) exactly
 
     @property
     def ok(self) -> bool:
@@ -219,7 +220,7 @@ class Probe:
                 continue
             if r.status == "kink":
                 return r
-            precise = r.err <= ROUGH * r.scale
+            precise = r.err <= ROUGH * r.scale and not self._below_resolution(r)
             if precise and r.status == "ok" and not results:
                 return r
             if precise:
@@ -235,6 +236,15 @@ class Probe:
         rough = results[0]
         rough.status = "rough"  # no two precise steps agree: not smooth at this scale
         return rough
+
+    def _below_resolution(self, r: DirectionResult) -> bool:
+        """A failed comparison where not one bit of L changed, although L does change at a step
+        900 times larger: the steps fall between the values the function can represent (float16
+        or float32 arithmetic inside), so the difference of zero measured nothing."""
+        if not (r.flat and r.status == "fail"):
+            return False
+        far = self._pair(r.V, r.h * WIDER**2)
+        return far is None or far[0] != self.obj.base or far[1] != self.obj.base
 
     def _at_step(self, V, h, pair, yours, scale) -> DirectionResult | None:
         if pair is None:
@@ -260,7 +270,8 @@ class Probe:
         err = noise + abs(num - num2)  # num - num2 is three times num's truncation error
         allowed = self.rtol * scale + err
         status = "ok" if abs(num - yours) <= allowed else "fail"
-        return DirectionResult(V, num, yours, scale, status, allowed, h, slopes, err, noise)
+        flat = f[1] == f[0] == f[-1]
+        return DirectionResult(V, num, yours, scale, status, allowed, h, slopes, err, noise, flat)
 
     def sigma(self) -> float:
         """The measured round-off of one evaluation (``gradelib.roundoff``), measured once."""

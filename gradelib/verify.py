@@ -134,7 +134,22 @@ def _failure(found, probe: Probe, kinks, names, grads, inputs, rng, ctx: Context
             details={"entry": entry, "yours": found.yours, "low": found.low, "high": found.high})
     owners = _owners(probe, found.V)
     if len(owners) > 1:
+        for k in owners:  # one input's share of the joint direction may be wrong on its own: no tie then
+            part = np.zeros(found.V.size)
+            part[obj.segment(k)] = found.V[obj.segment(k)]
+            alone = probe.direction(part)
+            if alone.status == "fail":
+                found, owners = alone, [k]
+                break
+    if len(owners) > 1:
         listing = ", ".join(f"d{names[k]}" for k in owners)
+        if np.unique(obj.x).size == obj.x.size:  # no two entries are equal: nothing ties, so say no more than seen
+            return GradientCheckError(
+                f"The gradients for {', '.join(repr(names[k]) for k in owners)} do not match the numerical gradient: "
+                f"moving every entry of every input by the same amount gives {found.num:.6g} numerically and "
+                f"{found.yours:.6g} from your {listing}.\n"
+                f"(Relative error {found.rel_error:.1e}; tolerance {probe.rtol:.0e}.)",
+                input=names[owners[0]], diagnosis="mismatch", details={"inputs": [names[k] for k in owners]})
         return GradientCheckError(
             f"The gradients for {', '.join(repr(names[k]) for k in owners)} do not match the numerical gradient "
             f"when all of them move together.\nEach input alone looks right, but moving every entry by the same "
@@ -192,6 +207,14 @@ def _more_directions(probe: Probe, k: int, kinks, rec: _Input, rng) -> None:
 
 
 def _inconclusive(kinks: KinkResolver, nonfinite, objective: Objective, names) -> None:
+    if kinks.unresolved and not kinks.kinks_seen and not kinks.checked:
+        owners = sorted({names[objective.owner(i)] for i in kinks.unresolved})
+        raise GradientCheckInconclusive(
+            f"Cannot tell whether the gradient is right: for {len(kinks.unresolved)} entries of {', '.join(owners)} no "
+            "step size gives a finite difference precise to 1%: the function's output changes in jumps, or by "
+            "round-off larger than its change. This happens when it computes with fewer digits than its dtype "
+            "shows (float16 inside a float64 function) or quantises its output. Compute in float32 or float64.",
+            reason="noise", input=owners[0], details={"unresolved": len(kinks.unresolved)})
     if kinks.unresolved:
         per = {}
         for i in kinks.unresolved:
