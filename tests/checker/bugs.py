@@ -235,3 +235,62 @@ def _sometimes_random(rng):
 
 
 BUGS["dropout on some calls only"] = Bug(_sometimes_random, "inconclusive", "nondeterministic", ("not a function",))
+
+
+def _kinked(value_at_zero, slope_below=0.0):
+    """A leaky ReLU (slope_below; 0 is a ReLU) whose backward uses ``value_at_zero`` at 0."""
+    def make(rng):
+        x = rng.standard_normal((3, 4))
+        x[rng.random(x.shape) < 0.3] = 0.0
+        x[0, 0] = 0.0
+
+        def forward(x):
+            return np.where(x > 0, x, slope_below * x), x
+
+        def backward(dout, x):
+            return dout * np.where(x == 0, value_at_zero, np.where(x > 0, 1.0, slope_below))
+
+        return forward, backward, {"x": x}, {}
+
+    return make
+
+
+def _abs2(rng):
+    x = rng.standard_normal((3, 4))
+    x[rng.random(x.shape) < 0.3] = 0.0
+    x[1, 1] = 0.0
+    return (lambda x: (np.abs(x), x), lambda dout, x: dout * np.where(x == 0, 2.0, np.sign(x)), {"x": x}, {})
+
+
+def _min_both(rng):
+    a = rng.standard_normal((3, 4))
+    b = np.where(rng.random(a.shape) < 0.5, a, rng.standard_normal(a.shape))
+    b[0, 0] = a[0, 0]
+    return (lambda a, b: (np.minimum(a, b), (a, b)), lambda dout, c: (dout * (c[0] <= c[1]), dout * (c[1] <= c[0])),
+            {"a": a, "b": b}, {})
+
+
+def _hidden_float16(rng):
+    """float16 arithmetic inside a function that returns float64: steps fall between its values."""
+    return (lambda x, W: ((x.astype(np.float16) @ W.astype(np.float16)).astype(np.float64), (x, W)),
+            lambda dout, c: (dout @ c[1].T, c[0].T @ dout), {"x": rng.standard_normal((8, 16)), "W": rng.standard_normal((16, 4))}, {})
+
+
+def _hidden_float32_sign(rng):
+    return (lambda x, W: ((x.astype(np.float32) @ W.astype(np.float32)).astype(np.float64), (x, W)),
+            lambda dout, c: (dout @ c[1].T, -(c[0].T @ dout)), {"x": rng.standard_normal((64, 256)), "W": rng.standard_normal((256, 32))}, {})
+
+
+BUGS.update({
+    "leaky ReLU, 5 at 0": Bug(_kinked(5.0, 0.1), "fail", "kink", ("one-sided derivatives",)),
+    "ReLU, -1 at 0": Bug(_kinked(-1.0), "fail", "kink", ("one-sided derivatives",)),
+    "|x|, 2 at 0": Bug(_abs2, "fail", "kink", ("one-sided derivatives",)),
+    "min(a, b) feeds both at a tie": Bug(_min_both, "fail", "tie", ("keeps ties tied",)),
+    "-log p to 1e-8, factor 2": Bug(_wrong("-log p, p down to 1e-8", lambda g, d, c: 2 * g[0]), "fail", "scale", ("twice",)),
+    "1/x, wrong sign": Bug(_wrong("1/x, |x| from 1e-3 to 1e3", lambda g, d, c: -g[0]), "fail", "sign", ()),
+    "log(1 - p), factor 2": Bug(_wrong("log(1 - p), p up to 1 - 1e-6", lambda g, d, c: 2 * g[0]), "fail", "scale", ()),
+    "binary cross-entropy near 0 and 1, wrong sign": Bug(_wrong("binary cross-entropy, p within 1e-7 of 0 and 1",
+                                                                lambda g, d, c: -g[0]), "fail", None, ()),
+    "float32 hidden in float64, wrong sign": Bug(_hidden_float32_sign, "fail", None, (), ("tie",)),
+    "float16 hidden in float64 (correct)": Bug(_hidden_float16, "inconclusive", None, ("Cannot tell",)),
+})

@@ -465,6 +465,34 @@ def _maxpool_ties(rng):
     return {"x": x}
 
 
+def reciprocal(x):
+    return 1 / x
+
+
+def reciprocal_b(dout, c):
+    return -dout / c[0] ** 2
+
+
+def log1m(p):
+    return anp.log(1 - p)
+
+
+def log1m_b(dout, c):
+    return -dout / (1 - c[0])
+
+
+def exp(x):
+    return anp.exp(x)
+
+
+def exp_b(dout, c):
+    return dout * np.exp(c[0])
+
+
+def _signed_magnitudes(rng):
+    return {"x": rng.choice([-1.0, 1.0], size=(3, 4)) * 10.0 ** rng.uniform(-3, 3, size=(3, 4))}
+
+
 CORRECT = {
     "dense": Case(dense, dense_b, lambda r: {"x": _n(r, 4, 5), "W": _n(r, 5, 3), "b": _n(r, 3)}),
     "dense, non-contiguous and read-only": Case(dense, dense_b, _noncontiguous),
@@ -482,6 +510,11 @@ CORRECT = {
     "cross-entropy on probabilities": Case(ce_probs, ce_probs_b, lambda r: {"p": _probs(r, 6, 3)}),
     "-log p, p down to 1e-3": Case(neglog, neglog_b, lambda r: {"p": 10.0 ** r.uniform(-3, 0, size=(4, 5))}),
     "binary cross-entropy on sigmoid outputs": Case(bce, bce_b, lambda r: {"p": sigmoid(_n(r, 8, s=4))}),
+    "binary cross-entropy, p within 1e-7 of 0 and 1": Case(bce, bce_b, lambda r: {"p": np.clip(sigmoid(_n(r, 8, s=12)), 1e-7, 1 - 1e-7)}),
+    "-log p, p down to 1e-8": Case(neglog, neglog_b, lambda r: {"p": 10.0 ** r.uniform(-8, 0, size=(4, 5))}),
+    "log(1 - p), p up to 1 - 1e-6": Case(log1m, log1m_b, lambda r: {"p": 1 - 10.0 ** r.uniform(-6, -1, size=(3, 4))}),
+    "1/x, |x| from 1e-3 to 1e3": Case(reciprocal, reciprocal_b, _signed_magnitudes),
+    "exp at 30": Case(exp, exp_b, lambda r: {"x": 30 + _n(r, 3, 4)}),
     "LSTM step": Case(lstm_step, lstm_step_b, lambda r: {"x": _n(r, 3, 4), "h": _n(r, 3, 5), "c": _n(r, 3, 5),
                                                          "Wx": _n(r, 4, 20, s=0.5), "Wh": _n(r, 5, 20, s=0.5), "b": _n(r, 20)}),
     "LSTM sequence": Case(lstm_seq, lstm_seq_b, lambda r: _rnn(r, 2, 4, 3, 4, 4), {"time_axis": 1}),
