@@ -64,6 +64,21 @@ LEARNER_CODE = textwrap.dedent('''
     def liar():
         return Liar(0.0)
 
+    class Agreeable:
+        def __eq__(self, other): return True
+        def __lt__(self, other): return True
+        def __sub__(self, other): return self
+        def __abs__(self): return self
+        def __bool__(self): return True
+        def __contains__(self, item): return True
+        __hash__ = object.__hash__
+
+    def agreeable():
+        return Agreeable()
+
+    def truth_of(f):
+        return bool(f), f == f, f(2) < 3
+
     def lying_array():
         return np.zeros(3).view(LyingArray)
 
@@ -204,6 +219,20 @@ def test_lying_subclasses_arrive_as_plain_values(learner):
     assert type(value) is float and not (value == 1.0) and not (value < -1)
     array = learner.lying_array()
     assert type(array) is np.ndarray and not (array == 1).any()
+
+
+def test_a_learner_object_cannot_give_a_verdict(learner):
+    """An object that says it equals, is below or contains anything: the test never takes its word."""
+    agreeable = learner.agreeable()
+    assert not (agreeable == 6.0) and agreeable != 6.0 and agreeable == agreeable
+    for verdict in (lambda: abs(agreeable - 6.0) < 1e-6, lambda: bool(agreeable), lambda: 3 in agreeable,
+                    lambda: agreeable > 1):
+        with pytest.raises(TypeError, match="the notebook's to choose"):
+            verdict()
+
+
+def test_the_learners_code_may_ask_a_tests_object_anything(learner):
+    assert learner.truth_of(lambda v: v) == (True, True, True)
 
 
 def test_object_arrays_cross_as_handles_not_data(learner):

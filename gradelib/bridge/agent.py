@@ -14,7 +14,7 @@ import socket
 
 from .codec import BridgeError, write_frame
 from .peer import Peer
-from .proxy import Proxy
+from .proxy import CallbackProxy
 
 __all__ = ["connect", "serve"]
 
@@ -52,7 +52,7 @@ def serve(path: str, token: str, namespace: dict | None = None) -> None:
         return  # the test finished without needing the notebook
     with sock:
         write_frame(sock, {"hello": token}, [])
-        peer = Peer(sock, proxy_class=Proxy, trusted=False, namespace=_namespace() if namespace is None else namespace)
+        peer = Peer(sock, proxy_class=CallbackProxy, trusted=False, namespace=_namespace() if namespace is None else namespace)
         try:
             peer.serve()
         except BridgeError:

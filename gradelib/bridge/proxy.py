@@ -7,6 +7,12 @@ There is one proxy per remote object at a time, so ``a is b`` and ``id(a)`` mean
 mean in one process. Proxies hash by identity, never pickle, and show as their remote
 ``repr``. ``type(p).__name__`` is the remote type's name, so messages read as before.
 
+A verdict is never the learner's to give: a proxy compares equal only to itself, and asking it
+to order itself (``<``), for its truth (``if p``, ``assert p``) or for membership (``x in p``)
+raises TypeError. A test compares data (numbers, arrays, attributes), which the trusted side
+holds, so an object that says it equals anything, or a tiny "error" whose ``<`` always
+answers True, cannot pass a test.
+
 :class:`TrustedNamespace` is the trusted interpreter's globals: a name the tests' side does not
 define (nor builtins) is looked up in the learner's namespace, through the open session.
 """
@@ -18,7 +24,7 @@ import numpy as np
 
 from .codec import BridgeError
 
-__all__ = ["Proxy", "TrustedNamespace"]
+__all__ = ["CallbackProxy", "Proxy", "TrustedNamespace"]
 
 # Dunder attributes forwarded to the remote object; other dunders are this proxy's own (or absent),
 # so numpy, IPython and copy probing a proxy do not each cost a round trip.
@@ -30,14 +36,14 @@ class Proxy:
 
     __slots__ = ("_Proxy__peer", "_Proxy__number", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators instead of making object arrays
-    _classes: dict[str, type] = {}
+    _classes: dict[tuple, type] = {}
 
     @classmethod
     def make(cls, peer, number: int, type_name) -> Proxy:
         name = type_name if isinstance(type_name, str) and type_name.isidentifier() else "object"
-        kind = cls._classes.get(name)
+        kind = cls._classes.get((cls, name))
         if kind is None:
-            kind = cls._classes[name] = type(name, (cls,), {"__slots__": (), "__module__": "notebook"})
+            kind = cls._classes[(cls, name)] = type(name, (cls,), {"__slots__": (), "__module__": "notebook"})
         proxy = object.__new__(kind)
         object.__setattr__(proxy, "_Proxy__peer", peer)
         object.__setattr__(proxy, "_Proxy__number", number)
@@ -77,7 +83,7 @@ class Proxy:
         return text
 
     def __bool__(self):
-        return _typed(_ask(self, "truth"), bool, "__bool__")
+        raise _verdict_refused(self, "its truth")
 
     def __len__(self):
         return _typed(_ask(self, "len"), int, "__len__")
@@ -89,7 +95,7 @@ class Proxy:
         return _ask(self, "next")
 
     def __contains__(self, item):
-        return _typed(_ask(self, "contains", item), bool, "__contains__")
+        raise _verdict_refused(self, "what it contains")
 
     def __getitem__(self, key):
         return _ask(self, "getitem", key)
@@ -137,6 +143,16 @@ class Proxy:
     __hash__ = object.__hash__
 
 
+def _verdict_refused(proxy, what: str) -> TypeError:
+    return TypeError(f"a test may not ask an object of the notebook's kernel ({type(proxy).__name__}) for {what}: "
+                     "that answer would be the notebook's to choose. Test its data instead (a number, an array, "
+                     "an attribute such as .data)")
+
+
+def _order_refused(proxy, other):
+    raise _verdict_refused(proxy, "how it compares")
+
+
 def _ask(proxy, op: str, *args):
     return proxy._Proxy__peer.request(op, (proxy, *args))
 
@@ -164,12 +180,35 @@ for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"
     setattr(Proxy, f"__{_name}__", _forward)
     setattr(Proxy, f"__r{_name}__", _reflected)
     setattr(Proxy, f"__i{_name}__", _binary("i" + _name)[0])
-for _name in ("lt", "le", "eq", "ne", "gt", "ge"):
-    setattr(Proxy, f"__{_name}__", _binary(_name)[0])
+for _name in ("lt", "le", "gt", "ge"):
+    setattr(Proxy, f"__{_name}__", lambda self, other: _order_refused(self, other))
+Proxy.__eq__ = lambda self, other: NotImplemented  # identity, as for any object without __eq__
+Proxy.__ne__ = lambda self, other: NotImplemented
 for _name in ("neg", "pos", "abs", "invert"):
     setattr(Proxy, f"__{_name}__", lambda self, _op=_name: _ask(self, _op))
 Proxy.__divmod__, Proxy.__rdivmod__ = _binary("divmod")
 Proxy.__hash__ = object.__hash__
+
+
+class CallbackProxy(Proxy):
+    """What the learner's code holds for a test's object: it answers like the object itself.
+
+    Only the tests' side refuses verdicts from proxies; the learner's code may ask a test's
+    lambda anything an object answers (its truth, comparisons, membership).
+    """
+
+    __slots__ = ()
+
+    def __bool__(self):
+        return _typed(_ask(self, "truth"), bool, "__bool__")
+
+    def __contains__(self, item):
+        return _typed(_ask(self, "contains", item), bool, "__contains__")
+
+
+for _name in ("lt", "le", "eq", "ne", "gt", "ge"):
+    setattr(CallbackProxy, f"__{_name}__", _binary(_name)[0])
+CallbackProxy.__hash__ = object.__hash__
 
 
 class TrustedNamespace(dict):
