@@ -22,7 +22,8 @@ What it does not guarantee: an error in a single entry smaller than the stated s
 can pass (it is a random-projection check, not an entrywise one); errors that cancel in every
 direction drawn are unlikely but possible; a kink that no probed direction crosses is not seen.
 
-Cost, smooth and correct: 2 + 6 per input + 2 evaluations (23 for x, W, b), whatever the sizes.
+Cost, smooth and correct: 3 + 6 per input + 2 evaluations (the point three times, three
+directions per input, one joint direction): 23 for x, W, b, 11 for one input, whatever the sizes.
 """
 from __future__ import annotations
 
@@ -262,7 +263,7 @@ def check_gradient(f, x, grad, *, seed: int = 0, name: str = "x") -> GradientRep
 
     progress = Progress(fname(f))
     base = evaluate(values, strict=True)
-    progress.first_call_done(expected_calls(1, base=2))
+    progress.first_call_done(expected_calls(1, base=3))
     refused = refuse_dtype(dtypes[0], f"The value of {fname(f)}")
     if refused:
         raise GradientCheckError(refused, diagnosis="type")
