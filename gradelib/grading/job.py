@@ -117,7 +117,7 @@ def run_job(spec: JobSpec, zygote) -> JobResult:
     submitted.mkdir(parents=True)
     shutil.copy(spec.notebook, submitted / f"{unit}.ipynb")
     shutil.copy(spec.template, course / "gradebook.db")
-    kernel_cwd = zygote.job_folder(f"{student}-{unit}")
+    kernel_cwd = zygote.job_folder(Path(spec.course).name)  # short: socket paths are limited
     try:
         config = configure(spec, zygote, kernel_cwd)
         api = NbGraderAPI(CourseDirectory(config=config), config=config)

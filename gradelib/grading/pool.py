@@ -29,6 +29,7 @@ class Worker:
 
     def __init__(self, config: WorkerConfig, env: dict):
         self.config, self.env, self.proc = config, env, None
+        self.lock = threading.Lock()  # the pool's thread and its owner (on exit) may both kill
 
     def __enter__(self) -> "Worker":
         self.start()
@@ -51,11 +52,12 @@ class Worker:
         if self.proc is None or self.proc.poll() is not None:
             self.kill()
             self.start()
+        proc = self.proc
         try:
-            self.proc.stdin.write(spec.to_json() + "\n")
-            self.proc.stdin.flush()
-            ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            line = self.proc.stdout.readline() if ready else ""
+            proc.stdin.write(spec.to_json() + "\n")
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            line = proc.stdout.readline() if ready else ""
             result = JobResult.from_json(line)
             if (result.student, result.unit) != (spec.student, spec.unit):
                 raise ValueError("an answer for another job")
@@ -65,19 +67,20 @@ class Worker:
             return None
 
     def kill(self) -> None:
-        if self.proc is None:
+        with self.lock:
+            proc, self.proc = self.proc, None
+        if proc is None:
             return
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
             try:
                 stream.close()
-            except OSError:
+            except (OSError, ValueError):
                 pass
-        self.proc = None
 
 
 class Pool:
@@ -121,6 +124,13 @@ class Pool:
                     raise GradingError("the worker pool stopped before every notebook was graded") from None
 
     def _serve(self, worker: Worker, on_failure) -> None:
+        try:
+            self._serve_jobs(worker, on_failure)
+        except Exception:  # noqa: BLE001 - the pool is being closed under this thread: nothing to report
+            if not self.stopping.is_set():
+                raise
+
+    def _serve_jobs(self, worker: Worker, on_failure) -> None:
         while not self.stopping.is_set():
             try:
                 spec, budget = self.pending.get_nowait()

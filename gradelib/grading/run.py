@@ -56,6 +56,12 @@ def _code_cells(path: Path) -> int:
         return 20
 
 
+def _short_tmp() -> str:
+    """A temporary folder short enough for Unix socket paths (about 100 bytes) in the kernels' job folders."""
+    found = tempfile.gettempdir()
+    return found if len(found) <= 40 else "/tmp"
+
+
 class _Progress:
     def __init__(self, total: int, enabled: bool):
         self.total, self.done, self.enabled = total, 0, enabled
@@ -126,7 +132,8 @@ def grade(
         # notebook's fork bomb cannot starve another worker's kernel, nor a concurrent run's.
         base = KERNEL_UIDS[0] + secrets.randbelow((KERNEL_UIDS[1] - KERNEL_UIDS[0]) // 64) * 64
         limits = [Limits(memory_mb=memory_mb, cpu_seconds=timeout * 40 + 60, uid=base + k) for k in range(count)]
-        configs = [WorkerConfig(k, str(private / f"w{k}"), limits[k], isolation) for k in range(count)]
+        slots = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gl-", dir=_short_tmp())))
+        configs = [WorkerConfig(k, str(slots / f"w{k}"), limits[k], isolation) for k in range(count)]
         pool = stack.enter_context(Pool(configs if accepted else [], worker_env()))
         graded_units = sorted({a.unit for a in accepted} | {r.unit for r in refused})
         unreleased = [u for u in graded_units if not (root / "course" / u / f"{u}.ipynb").is_file()]
