@@ -361,3 +361,15 @@ def test_a_deep_chain_of_operator_calls_works(learner):
     for _ in range(3000):
         z = z * 1.0001
     assert abs(z.data - 1.0001**3000) < 1e-9 and x.data == 1.0
+
+
+def test_a_tests_strict_numpy_settings_hold_in_the_learners_call(learner):
+    """Does an overflow in the learner's code raise FloatingPointError under the test's
+    np.errstate(over="raise"), as it does in one process (gradelib.testing.call_strict)?"""
+    exp = learner.np.exp
+    with np.errstate(over="ignore"):
+        assert exp(1000.0) == np.inf  # nothing asked: numpy's default in the learner's process
+    with np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError, match="overflow"):
+            exp(1000.0)
+        assert exp(-1000.0) == 0.0  # only what the test made strict raises: underflow does not
