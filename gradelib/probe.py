@@ -21,9 +21,8 @@ size of the layer. A first comparison allows only the round-off known before the
 spread of repeated evaluations, or ``eps`` times the root-sum-square of the objective's terms).
 Only when it fails:
 
-* the round-off of one evaluation is measured, once per check: 13 evaluations along a random
-  direction, a cubic fitted on each side, the residuals' spread (``sigma``); it enters as
-  ``6 sigma / h``;
+* the round-off of one evaluation is measured, once per check (``gradelib.roundoff``: the
+  scatter of nearby evaluations around fitted cubics, ``sigma``); it enters as ``6 sigma / h``;
 * ``L(X +- 2hV)`` bound the truncation error (``|num(h) - num(2h)|``, three times it) and tell a
   kink from a mismatch (below);
 * before a "fail", a second step agrees: 30 times smaller when truncation limits the first
