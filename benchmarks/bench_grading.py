@@ -5,7 +5,9 @@ nbgrader's layout ``<student>/<unit>/<unit>.ipynb``. The contenders, from submis
 in a gradebook:
 
 - ``gradelib grade`` (``gradelib.grading.grade``) with one worker, then its default of one
-  worker per core: each notebook in a sandboxed kernel, feedback pages written too.
+  worker per core: each notebook in a kernel inside the bubblewrap sandbox, feedback pages
+  written too; then one worker per core again with ``isolation=False``, which prices the
+  sandbox: its cost per notebook is the difference of the two runs' seconds per notebook.
 - ``nbgrader autograde``, sequential: a fresh course folder and gradebook, the assignment
   created with ``generate_assignment``, then ``NbGraderAPI.autograde`` for each student in turn.
 
@@ -117,9 +119,10 @@ def run(*, quick: bool = False) -> list[dict]:
             with _kernel_chatter_to(tmp / "stderr.log"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", SAWarning)  # SQLAlchemy's session warnings from inside nbgrader
                 nbgrader = stopwatch(lambda: _nbgrader_sequential(course, unit, submissions, names, tmp / "nbgrader.db"))
-                runs = {workers: stopwatch(lambda: grade(submissions=submissions, out=tmp / f"out-{workers}", root=course,
-                                                         units=[unit], workers=workers, progress=False))
-                        for workers in _worker_counts(quick)}
+                runs = {(workers, isolated): stopwatch(lambda: grade(
+                            submissions=submissions, out=tmp / f"out-{workers}-{isolated}", root=course, units=[unit],
+                            workers=workers, progress=False, isolation=isolated))
+                        for workers, isolated in _contenders(quick)}
         except Exception as error:
             log = (tmp / "stderr.log").read_text(errors="replace")[-3000:]
             raise RuntimeError(f"grading failed: {error}\nlast of its log:\n{log}") from error
@@ -139,27 +142,33 @@ def _setup(tmp: Path, quick: bool) -> tuple[Path, str, list[str]]:
     return course, unit, names
 
 
-def _worker_counts(quick: bool) -> list[int]:
-    """One worker (gradelib's own cost per notebook), then one per core, its default."""
+def _contenders(quick: bool) -> list[tuple[int, bool]]:
+    """(workers, isolated): one worker (gradelib's own cost per notebook), one per core (its default), and
+    one per core without the sandbox (the price of isolation)."""
     cores = os.cpu_count() or 1
-    return [cores] if quick or cores == 1 else [1, cores]
+    if quick:
+        return [(cores, True)]
+    return [*([(1, True)] if cores > 1 else []), (cores, True), (cores, False)]
 
 
 def _rows(unit: str, students: int, nbgrader, runs: dict) -> list[dict]:
     seconds, (ok, full) = nbgrader
-    base = runs[max(runs)][0]  # gradelib with its default, one worker per core
+    cores = max(workers for workers, _ in runs)
+    base = runs[cores, True][0]  # gradelib with its default: one worker per core, isolated
     common = {"_unit": unit, "_students": students}
     rows = [{"grader": "nbgrader autograde, sequential", "notebooks": students, "seconds per notebook": seconds / students,
              "× gradelib time": seconds / base, "all graded": all(ok), "all full marks": len(full) == students and all(full),
              "_seconds": seconds, **common}]
-    for workers, (t, graded) in runs.items():
+    for (workers, isolated), (t, graded) in runs.items():
         results = graded.results
         rows.append({
-            "grader": f"gradelib grade, {workers} worker{'s' * (workers > 1)}", "notebooks": len(results),
+            "grader": f"gradelib grade, {workers} worker{'s' * (workers > 1)}{'' if isolated else ', no isolation'}",
+            "notebooks": len(results),
             "seconds per notebook": t / max(len(results), 1), "× gradelib time": t / base,
             "all graded": len(results) == students and all(r.status == "graded" for r in results),
             "all full marks": len(results) == students and all(
                 bool(r.scores) and r.score == r.max_score for r in results),
+            "isolation cost per notebook (s)": ((base - t) / students) if not isolated else None,
             "_seconds": t, "_job_seconds": [round(r.seconds, 3) for r in results], **common,
         })
     return rows
@@ -169,7 +178,7 @@ def plot(rows: list[dict], out_dir: Path) -> list[Path]:
     plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 2.8))
-    ax.barh([r["grader"] for r in rows], [r["_seconds"] for r in rows], color=["C7", "C0", "C1"][: len(rows)])
+    ax.barh([r["grader"] for r in rows], [r["_seconds"] for r in rows], color=["C7", "C0", "C1", "C2"][: len(rows)])
     ax.set(xlabel="seconds", title=f"Grading {rows[0]['notebooks']} submissions of {rows[0]['_unit']}")
     ax.invert_yaxis()
     return [save_figure(fig, out_dir / "grading.png")]
