@@ -11,6 +11,8 @@ sandbox). For each notebook it starts a second, ordinary IPython kernel outside 
   learner's objects. The cell's outputs are the trusted kernel's, followed by what the
   learner's code printed during the test (stream text only: a displayed value, and so partial
   credit, can only come from the trusted side). A hanging learner call is the cell's timeout.
+* the trusted kernel is forked from a zygote that has imported ipykernel, numpy, matplotlib
+  and gradelib once per process (``gradelib.bridge.zygote``), so no notebook pays for them;
 * every **other cell** runs in the learner's kernel as usual; a **given cell** (locked, neither
   test nor solution) also has its definitions (imports, functions, classes; not its
   computations) run in the trusted kernel, so tests have ``np``, ``gradelib`` and helpers of
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import atexit
 import os
 import secrets
 import shutil
@@ -34,6 +37,8 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
+
+from .zygote import TrustedZygote
 
 __all__ = ["TrustedKernelManager", "TrustedTestsMixin", "cell_role", "definitions_only"]
 
@@ -70,11 +75,34 @@ def definitions_only(source: str) -> str:
 
 
 class TrustedKernelManager(AsyncKernelManager):
-    """Starts ``python -m gradelib.bridge.trusted``: an IPython kernel whose globals reach the learner's names."""
+    """Starts a trusted kernel (``gradelib.bridge.trusted``): forked from the zygote, or ``python -m``."""
+
+    zygote = None  # a TrustedZygote, when one is running
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return [sys.executable, "-m", "gradelib.bridge.trusted", "-f", self.connection_file,
-                "--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=CRITICAL"]
+        args = ["-f", self.connection_file, "--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=CRITICAL"]
+        if self.zygote is not None and self.zygote.alive():
+            return self.zygote.command(args)
+        return [sys.executable, "-m", "gradelib.bridge.trusted", *args]
+
+
+_zygote = None
+
+
+def shared_zygote():
+    """This process's TrustedZygote, started on first use and stopped when the process exits; None if it cannot start."""
+    global _zygote
+    if _zygote is not None and _zygote.alive():
+        return _zygote
+    if _zygote is not None:
+        _zygote.__exit__(None, None, None)
+    try:
+        _zygote = TrustedZygote(_trusted_environment()).__enter__()
+    except (OSError, RuntimeError):
+        _zygote = None
+        return None
+    atexit.register(_zygote.__exit__, None, None, None)
+    return _zygote
 
 
 def _trusted_environment() -> dict:
@@ -100,7 +128,9 @@ class TrustedTestsMixin:
     async def async_start_new_kernel(self, **kwargs):
         await super().async_start_new_kernel(**kwargs)
         folder = tempfile.mkdtemp(prefix="gradelib-trusted-")
-        manager = TrustedKernelManager()
+        manager = TrustedKernelManager(transport="ipc", ip=os.path.join(folder, "kernel"),
+                                       connection_file=os.path.join(folder, "kernel.json"))
+        manager.zygote = shared_zygote()
         self._trusted = {"km": manager, "kc": None, "folder": folder}
         await manager.start_kernel(cwd=folder, env=_trusted_environment())
 
