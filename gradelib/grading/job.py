@@ -28,16 +28,24 @@ from .records import DISRUPTIONS, JobResult, JobSpec, WorkerConfig
 __all__ = ["configure", "run_job", "worker_main"]
 
 
-def _default(converter, trait: str) -> list:
-    """An nbgrader converter's default preprocessor list, e.g. Autograde's sanitize steps."""
-    return list(converter.class_traits()[trait].default())
+def _steps(config, converter, trait: str) -> list:
+    """A converter's preprocessor list as the course configures it (nbgrader_config), else nbgrader's default."""
+    configured = config[converter.__name__].get(trait)
+    return list(configured) if configured else list(converter.class_traits()[trait].default())
+
+
+def _at(steps: list, name: str) -> int:
+    """Where the step called ``name`` (a class or an import path) is in ``steps``."""
+    names = [(step if isinstance(step, str) else f"{step.__module__}.{step.__qualname__}").rsplit(".", 1)[-1]
+             for step in steps]
+    return names.index(name)
 
 
 def configure(spec: JobSpec, zygote, kernel_cwd: Path):
     """The nbgrader config of one job: nbgrader's own pipelines with gradelib's edits placed."""
     from nbconvert.preprocessors.sanitize import SanitizeHTML
     from nbgrader.converters import Autograde, GenerateFeedback
-    from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, SaveAutoGrades
+    from nbgrader.preprocessors import ClearHiddenTests
 
     from . import preprocessors as pp
     from .sandbox import kernel_manager_class
@@ -46,21 +54,28 @@ def configure(spec: JobSpec, zygote, kernel_cwd: Path):
     release = root / "course"
     config = nbgrader_config(root=course, db_url=sqlite_url(course / "gradebook.db"),
                              source_directory=str(root / "solutions"), release_directory=str(release))
-    sanitize = _default(Autograde, "sanitize_preprocessors")
+    # nbgrader_config's chains (the course's own edits included), with gradelib's edits placed:
+    sanitize = _steps(config, Autograde, "sanitize_preprocessors")
     # RestoreStructure after ClearOutput, before OverwriteCells (which matches cells by grade_id).
-    config.Autograde.sanitize_preprocessors = [*sanitize[:1], pp.RestoreStructure, *sanitize[1:]]
-    steps = [pp.GradingExecute if step is Execute else step for step in _default(Autograde, "autograde_preprocessors")]
+    sanitize.insert(_at(sanitize, "ClearOutput") + 1, pp.RestoreStructure)
+    config.Autograde.sanitize_preprocessors = sanitize
+    steps = _steps(config, Autograde, "autograde_preprocessors")
+    steps[_at(steps, "Execute")] = pp.GradingExecute
     # StderrToStdout and CapOutputs right after Execute: before SaveAutoGrades scores the cells.
-    at = steps.index(pp.GradingExecute) + 1
+    at = _at(steps, "GradingExecute") + 1
     steps[at:at] = [pp.StderrToStdout, pp.CapOutputs]
-    assert steps.index(pp.StderrToStdout) < steps.index(SaveAutoGrades)
+    assert _at(steps, "StderrToStdout") < _at(steps, "SaveAutoGrades")
     config.Autograde.autograde_preprocessors = steps
-    feedback = _default(GenerateFeedback, "preprocessors")
-    # Hidden tests cleared after GetGrades (which needs the graded cells), before the HTML is written;
-    # SanitizeHTML last of them: no script from a student's markdown or outputs runs in the page.
-    at = feedback.index(GetGrades) + 1
-    feedback[at:at] = [ClearHiddenTests, pp.HideTestCode, SanitizeHTML]
+    feedback = _steps(config, GenerateFeedback, "preprocessors")
+    # After GetGrades (which needs the cells as graded), before the page's CSS and rendering: hidden
+    # tests cleared (unless the course's chain does it), tracebacks cut, then SanitizeHTML, so no
+    # script from a student's markdown or outputs runs in the page.
+    at = _at(feedback, "GetGrades") + 1
+    hides = any(name.startswith("ClearHiddenTests") for name in
+                ((s if isinstance(s, str) else s.__name__).rsplit(".", 1)[-1] for s in feedback))
+    feedback[at:at] = [*([] if hides else [ClearHiddenTests]), pp.HideTestCode, SanitizeHTML]
     config.GenerateFeedback.preprocessors = feedback
+    config.SanitizeHTML.enabled = True  # nbconvert's preprocessors are off unless enabled
     config.RestoreStructure.release_dir = str(release)
     execute = config.GradingExecute
     execute.timeout = int(spec.timeout)
