@@ -2,7 +2,8 @@
 
 Tests run in a trusted interpreter and the learner's code in its own kernel (gradelib.bridge),
 so nothing a notebook does in its own process reaches a test. Each cheat below is one that
-gave full marks while tests and learner code shared a process (issue 14). "partial" students
+gave full marks while tests and learner code shared a process (issue 14), plus an object
+(not a number) that says it equals, and is within any tolerance of, anything. "partial" students
 solved two exercises honestly and cheat on the rest: they keep exactly those points. No
 hidden test's text may appear in anything a student sees.
 """
@@ -47,6 +48,22 @@ class Liar(np.ndarray):
     def __eq__(self, other): return np.ones(self.shape, bool)
     def __array_finalize__(self, obj): pass
 return np.zeros(np.shape(x)).view(Liar)"""
+
+AGREEABLE = """\
+class Agreeable:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __lt__(self, other): return True
+    def __le__(self, other): return True
+    def __gt__(self, other): return True
+    def __ge__(self, other): return True
+    def __sub__(self, other): return self
+    def __rsub__(self, other): return self
+    def __abs__(self): return self
+    def __bool__(self): return True
+    def __array__(self, *args, **kwargs): raise TypeError("no")
+    __hash__ = object.__hash__
+return Agreeable()"""
 
 FRAME_GLOBALS = """\
 import sys
@@ -102,6 +119,8 @@ BODIES = {
     "liar_float": {"forward_difference": LIAR_FLOAT, "central_difference": LIAR_FLOAT},
     "liar_array": {"gradient": LIAR_ARRAY, "gradient_descent": LIAR_ARRAY},
     "frame_globals": {"forward_difference": FRAME_GLOBALS, "central_difference": FRAME_GLOBALS},
+    "agreeable": {name: AGREEABLE for name in ("forward_difference", "central_difference", "gradient",
+                                                "gradient_descent")},
 }
 HONEST = {"forward_difference", "central_difference"}
 

@@ -182,11 +182,6 @@ class TrustedTestsMixin:
 
     # --- cells ------------------------------------------------------------------------------
 
-    def wrap_test_source(self, source: str) -> str:
-        """The sandbox's wrapping, without its tamper repair: nothing in the trusted kernel needs it."""
-        wrapped = super().wrap_test_source(source) if hasattr(super(), "wrap_test_source") else source
-        return "\n".join(line for line in wrapped.split("\n") if "gradelib.grading.guard" not in line)
-
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         role = cell_role(cell)
         if role == "test" and cell.source.strip() and self._trusted is not None:
@@ -214,12 +209,14 @@ class TrustedTestsMixin:
         if opened.get("status") == "ok":
             serving = self.kc.execute(f"__import__('gradelib.bridge.agent', fromlist=['_']).serve({path!r}, {token!r})",
                                       silent=True, store_history=False, stop_on_error=False)
-        learner_km, learner_kc = self.km, self.kc
+        learner_km, learner_kc, source = self.km, self.kc, cell.source
         self.km, self.kc = self._trusted["km"], client
+        # The sandbox's tamper repair (gradelib.grading.guard) is for the learner's kernel: not needed here.
+        cell.source = "\n".join(line for line in source.split("\n") if "gradelib.grading.guard" not in line)
         try:
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         finally:
-            self.km, self.kc = learner_km, learner_kc
+            self.km, self.kc, cell.source = learner_km, learner_kc, source
             await self._trusted_run("__import__('gradelib.bridge.trusted', fromlist=['_']).close_session()")
         if serving is not None:
             printed, alive = await self._finish_serving(serving)
