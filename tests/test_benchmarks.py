@@ -103,3 +103,14 @@ def test_main_writes_results(tmp_path, monkeypatch):
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["machine"]["cores"] and data["benchmarks"][0]["rows"]
     assert "| parameters |" in (tmp_path / "results.md").read_text()
+
+
+def test_lstm_benchmark_times_the_courses_own_steps(quick_rows):
+    """Does benchmark 6 time unit 06's and unit 05's own step functions, with four RNN steps of multiply-adds?"""
+    from benchmarks.bench_lstm import UNIT05, UNIT06
+
+    rows = _rows(quick_rows, "bench_lstm")
+    assert all(r["multiply-adds (× RNN step)"] == 4 and r["LSTM step × RNN step"] > 0 for r in rows)
+    for path, name in [(UNIT05, "rnn_step_forward"), (UNIT06, "lstm_step_forward")]:
+        fn = load_functions(path, [name])[name]
+        assert fn.__code__.co_filename.startswith(path.name)
