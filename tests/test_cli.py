@@ -80,10 +80,10 @@ def test_find_course_defaults_to_the_current_folder(tmp_path, monkeypatch):
 
 
 def test_check_works_on_a_notebook_outside_any_course(tmp_path):
-    """Does `gradelib check` run on a notebook copied anywhere (no course around it)?"""
-    notebook = tmp_path / "mine.ipynb"
+    """Does `gradelib check` run on a unit's notebook copied anywhere (no course folder around it)?"""
+    notebook = tmp_path / "01_calculus_recap.ipynb"
     shutil.copy(REPO_ROOT / "solutions" / "01_calculus_recap" / "01_calculus_recap.ipynb", notebook)
-    result = _run(["check", "mine.ipynb"], cwd=tmp_path)
+    result = _run(["check", notebook.name], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed" in result.stdout
 
