@@ -13,10 +13,14 @@ over repeats:
 * a 5,000-node ``Value`` chain built through the bridge, one operator call per node: its
   seconds against the 30 s per-cell timeout;
 * (full run only) unit 02's solution notebook graded as the grader runs it (test cells in the
-  trusted interpreter): each test cell's seconds against the same timeout, and its round trips.
+  trusted interpreter): each test cell's seconds against the same timeout, and its round trips;
+* (full run only) the bridge's cost per notebook: unit 01's solution executed by nbgrader's
+  ``Execute`` with and without ``TrustedTestsMixin`` (same unsandboxed kernels otherwise),
+  interleaved, the median over 5 repeats, wall and CPU (this process and its children).
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import statistics
@@ -84,13 +88,14 @@ class _Learner:
             self.proc.wait()
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (Linux /proc; 0 elsewhere)."""
+def _cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU time of process ``pid`` so far, or of its reaped children (Linux /proc; 0 elsewhere)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    at = 13 if children else 11
+    return (int(fields[at]) + int(fields[at + 1])) / os.sysconf("SC_CLK_TCK")
 
 
 def _per_call(fn, calls: int, pid: int | None = None) -> tuple[float, float]:
@@ -143,6 +148,7 @@ def run(*, quick: bool = False) -> list[dict]:
                      "share of the 30 s timeout": f"{chain / TIMEOUT:.1%}"})
     if not quick:
         rows += _unit02_test_cells()
+        rows += _per_notebook()
     return rows
 
 
@@ -193,6 +199,53 @@ def _unit02_test_cells() -> list[dict]:
                      "median µs per call": round(seconds / trips * 1e6, 1) if trips else None,
                      "calls x repeats": f"{trips} x 1", "seconds": round(seconds, 2),
                      "share of the 30 s timeout": f"{seconds / TIMEOUT:.1%}"})
+    return rows
+
+
+def _per_notebook(repeats: int = 5) -> list[dict]:
+    """Unit 01's solution through Execute, with and without the bridge: seconds and CPU per notebook."""
+    import resource
+
+    import nbformat
+    from nbgrader.preprocessors import Execute
+
+    from gradelib.bridge.execute import TrustedTestsMixin, shared_zygote
+    from gradelib.course import REPO_ROOT
+
+    class BridgedExecute(TrustedTestsMixin, Execute):
+        pass
+
+    unit = "01_calculus_recap"
+    source = nbformat.read(REPO_ROOT / "solutions" / unit / f"{unit}.ipynb", as_version=4)
+    zygote = shared_zygote()  # started once per grading worker: not a per-notebook cost
+
+    def cpu() -> float:
+        """CPU of this process, its finished children, and the trusted kernels the zygote forked and reaped."""
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime + _cpu_seconds(zygote.proc.pid, children=True)
+
+    def once(kind):
+        nb = nbformat.from_dict(json.loads(json.dumps(source)))
+        with tempfile.TemporaryDirectory(prefix="gradelib-bench-") as folder:
+            start, spent = time.perf_counter(), cpu()
+            kind(timeout=120).preprocess(nb, {"metadata": {"path": folder}})
+            wall = time.perf_counter() - start
+            time.sleep(1.0)  # the zygote reaps the trusted kernel within a few tenths of a second
+            return wall, cpu() - spent
+
+    kinds = {"Execute": Execute, "Execute + bridge": BridgedExecute}
+    times = {name: [] for name in kinds}
+    for r in range(repeats):
+        order = list(kinds) if r % 2 == 0 else list(kinds)[::-1]
+        for name in order:
+            times[name].append(once(kinds[name]))
+    plain = statistics.median(w for w, _ in times["Execute"])
+    rows = []
+    for name, values in times.items():
+        wall = statistics.median(w for w, _ in values)
+        rows.append({"measure": f"unit 01 notebook, {name}", "seconds": round(wall, 2),
+                     "CPU seconds (notebook's processes)": round(statistics.median(c for _, c in values), 2),
+                     "calls x repeats": f"1 x {repeats}", "× Execute": round(wall / plain, 2)})
     return rows
 
 
