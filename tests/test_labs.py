@@ -61,3 +61,23 @@ def test_formgrader_shows_the_scores_gradelib_wrote(graded_course, tmp_path):
         assert scores == {"alice": total, "bob": 0}, scores
         assert "Traceback" not in lab.log_tail(400) and "500 GET" not in lab.log_tail(400)
     assert not (graded_course / "gradebook.db").exists(), "the formgrader made a gradebook in the course root"
+
+
+@pytest.mark.parametrize("target, role, root", [("lab", "learner", "workspace"), ("instructor", "instructor", "")])
+def test_make_starts_each_lab_as_the_tests_do(target, role, root):
+    """Does `make lab` / `make instructor` start JupyterLab with the role's settings, .venv first on PATH,
+    on the folder these tests serve (so the tests drive what a newcomer gets)?"""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dry = subprocess.run(["make", "-n", target], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+                         stdin=subprocess.DEVNULL)
+    assert dry.returncode == 0, dry.stderr
+    launch = next(line for line in dry.stdout.splitlines() if "jupyter lab " in line)
+    venv_bin = str(Path(sys.executable).parent)
+    assert f'PATH="{venv_bin}:' in launch
+    assert f'JUPYTER_CONFIG_PATH="{REPO_ROOT}/jupyter/{role}:{REPO_ROOT}/jupyter/common"' in launch
+    assert f'--ServerApp.root_dir="{REPO_ROOT / root if root else REPO_ROOT}"' in launch
+    if target == "lab":
+        assert f"{venv_bin}/gradelib workspace" in dry.stdout and launch.startswith("cd workspace")
