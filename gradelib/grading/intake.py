@@ -12,7 +12,6 @@ run's private folder, so nothing a kernel does later changes what was graded.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat

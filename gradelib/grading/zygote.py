@@ -16,11 +16,13 @@ and exits with the kernel. When the client goes away, the zygote kills its kerne
     with Zygote(slot, limits=Limits(), isolated=True) as zygote:
         folder = zygote.job_folder("00001")        # a kernel's working folder
         cmd = zygote.client_command(["-f", conn])  # what jupyter_client runs as "the kernel"
+
+Debugging a kernel that dies at start: with ``GRADELIB_DEBUG_KERNEL=1`` in the grader's
+environment, each kernel's own output goes to ``kernel.log`` in its job folder.
 """
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import select
 import shutil
