@@ -9,39 +9,23 @@ the two sides strictly take turns on the socket.
 The peers are not equal. The learner's peer (``agent``) serves every operation on its own
 objects. The trusted peer serves the notebook only what a test hands it: calling the objects
 the test passed, operators on them, and reading their public attributes, never a module's,
-and writing none. Everything the trusted peer receives is checked (``codec``, ``values``).
+and writing none (``operations``). Everything the trusted peer receives is checked (``codec``, ``values``).
 """
 from __future__ import annotations
 
 import builtins
-import operator
-import types
 import weakref
 
 import numpy as np
 
 from .codec import BridgeError, FrameReader, MalformedMessage, write_frame
+from .operations import perform
 from .values import Decoder, Encoder, Snapshot
 
 __all__ = ["LearnerError", "Peer", "remote_error"]
 
 MAX_MESSAGE_CHARS = 20_000  # of an exception's message
 
-_UNARY = {
-    "neg": operator.neg, "pos": operator.pos, "abs": operator.abs, "invert": operator.invert,
-    "truth": operator.truth, "len": len, "iter": iter, "next": next, "repr": repr, "str": str,
-    "float": float, "int": int, "index": operator.index, "complex": complex, "round": round, "hash": hash,
-}
-_BINARY = {name: getattr(operator, name) for name in (
-    "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_", "xor", "lshift", "rshift",
-    "iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "imatmul", "iand", "ior", "ixor", "ilshift",
-    "irshift", "lt", "le", "eq", "ne", "gt", "ge", "getitem", "contains")}
-_BINARY.update({"format": format, "divmod": divmod, "round": round})
-_LEARNER_ONLY = {
-    "setitem": operator.setitem, "delitem": operator.delitem, "setattr": setattr, "delattr": delattr,
-    "isinstance": lambda obj, cls: isinstance(obj, cls), "issubclass": lambda sub, cls: issubclass(sub, cls),
-    "dir": lambda obj: sorted(map(str, dir(obj))),
-}
 _EXCEPTIONS = {name: cls for name, cls in vars(builtins).items()
                if isinstance(cls, type) and issubclass(cls, Exception)}
 
@@ -302,41 +286,7 @@ class Peer:
         self._send({"e": [type(error).__name__, message[:MAX_MESSAGE_CHARS], reference]}, encoder.blobs)
 
     def _perform(self, op, args: list, kwargs: dict):
-        if op == "lookup":
-            if self.namespace is None or len(args) != 1 or not isinstance(args[0], str):
-                raise NameError("no names are served here")
-            try:
-                return self.namespace[args[0]]
-            except KeyError:
-                raise NameError(f"name {args[0]!r} is not defined") from None
-        if not args:
-            raise TypeError(f"the bridge operation {str(op)[:30]!r} needs a target")
-        target, rest = args[0], args[1:]
-        if op == "call":
-            return target(*rest, **kwargs)
-        if op == "getattr" and len(rest) == 1 and isinstance(rest[0], str):
-            if self.trusted:
-                return self._public_attribute(target, rest[0])
-            return getattr(target, rest[0])
-        if op in _UNARY and not rest:
-            return _UNARY[op](target)
-        if op in _BINARY and len(rest) == 1:
-            return _BINARY[op](target, rest[0])
-        if op == "array" and not rest and not self.trusted:
-            return np.asarray(target)
-        if op in _LEARNER_ONLY and not self.trusted:
-            return _LEARNER_ONLY[op](target, *rest)
-        raise TypeError(f"the bridge does not allow {str(op)[:30]!r} on the test's objects" if self.trusted
-                        else f"unknown bridge operation {str(op)[:30]!r}")
-
-    @staticmethod
-    def _public_attribute(target, name: str):
-        if name.startswith("_") or isinstance(target, types.ModuleType):
-            raise AttributeError(f"the notebook may not read {name!r} of an object the test passed it")
-        value = getattr(target, name)
-        if isinstance(value, types.ModuleType):
-            raise AttributeError(f"the notebook may not read {name!r} of an object the test passed it")
-        return value
+        return perform(op, args, kwargs, trusted=self.trusted, namespace=self.namespace)
 
 
 def _strict_errors(fp, trusted: bool) -> dict:
