@@ -149,7 +149,9 @@ class Pool:
             self.results.put(result)
 
 
-def worker_env() -> dict:
-    """The workers' environment: this one, with gradelib importable."""
+def worker_env(tmp: Path) -> dict:
+    """The workers' environment: this one, with gradelib importable and ``tmp`` (the run's) as their
+    temporary folder, so whatever a worker leaves there when it is killed goes with the run."""
     package_parent = str(Path(__file__).resolve().parents[2])
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])))
+    return dict(os.environ, TMPDIR=str(tmp),
+                PYTHONPATH=os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])))

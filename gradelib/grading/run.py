@@ -134,7 +134,8 @@ def grade(
         limits = [Limits(memory_mb=memory_mb, cpu_seconds=timeout * 40 + 60, uid=base + k) for k in range(count)]
         slots = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gl-", dir=_short_tmp())))
         configs = [WorkerConfig(k, str(slots / f"w{k}"), limits[k], isolation) for k in range(count)]
-        pool = stack.enter_context(Pool(configs if accepted else [], worker_env()))
+        (slots / "tmp").mkdir()
+        pool = stack.enter_context(Pool(configs if accepted else [], worker_env(slots / "tmp")))
         graded_units = sorted({a.unit for a in accepted} | {r.unit for r in refused})
         unreleased = [u for u in graded_units if not (root / "course" / u / f"{u}.ipynb").is_file()]
         if unreleased:
