@@ -52,7 +52,8 @@ __all__ = ["bwrap", "enter", "kernel_environment", "kernel_manager_class", "requ
 
 _CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
-_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT = 1, 2, 4, 8, 32
+_MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
 _PR_SET_PDEATHSIG = 1
 _ETC = ("ld.so.cache", "ld.so.conf", "localtime", "nsswitch.conf", "passwd", "group", "hosts", "mime.types")
 GRADELIB = Path(__file__).resolve().parent.parent  # the package folder, shown read-only to kernels
@@ -188,11 +189,21 @@ def _relay_until_exit(pid: int) -> None:
 
 def _mounts(job: str, limits: Limits) -> None:
     mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+    # The private /tmp hides the slot, and also the Python environment, gradelib and the cache
+    # when they live under /tmp (a checkout or CI clone there): bring those back read-only.
+    shown = [p for p in (*_python_roots(), str(GRADELIB), os.environ.get("MPLCONFIGDIR"))
+             if p and os.path.isdir(p) and Path(p).is_relative_to("/tmp")]
     keep = os.open(job, os.O_PATH | os.O_DIRECTORY)
-    mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={limits.tmp_mb}m,mode=1777")  # hides the slot
+    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in shown]
+    mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={limits.tmp_mb}m,mode=1777")
     os.makedirs(job)
     mount(f"/proc/self/fd/{keep}", job, None, _MS_BIND)
     os.close(keep)
+    for path, fd in kept:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+        mount(None, path, None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY)
+        os.close(fd)
     mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
 
 

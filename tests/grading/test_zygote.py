@@ -14,6 +14,7 @@ import pytest
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
+from gradelib.course import REPO_ROOT
 from gradelib.grading import sandbox
 from gradelib.grading.records import Limits
 from gradelib.grading.zygote import Zygote
@@ -79,8 +80,13 @@ def test_the_kernel_is_pid_1_of_its_own_namespace_as_an_unprivileged_user(kernel
 def test_the_kernel_sees_no_grader_files_and_no_network(kernel):
     """Is the slot's control socket hidden, /tmp private, the network absent?"""
     client, _, zygote, folder = kernel
+    # What the private /tmp may hold: IPython's folder, the job, and (for a checkout under /tmp)
+    # the read-only Python environment and gradelib, never the repository itself.
+    shown = {str(folder).split('/')[2]} | {Path(p).parts[2] for p in [*sandbox._python_roots(), str(sandbox.GRADELIB)]
+                                            if Path(p).is_relative_to("/tmp")}
     printed = _run(client, f"import os, socket\n"
-                           f"print(os.path.exists({zygote.socket!r}), set(os.listdir('/tmp')) <= {{'.ipython', {str(folder).split('/')[2]!r}}})\n"
+                           f"print(os.path.exists({zygote.socket!r}) or os.path.exists({str(REPO_ROOT / '.git')!r}), "
+                           f"set(os.listdir('/tmp')) <= {{'.ipython', *{sorted(shown)!r}}})\n"
                            f"print(os.listdir({str(folder.parent)!r}))\n"
                            "s = socket.socket()\n"
                            "try:\n    s.connect(('1.1.1.1', 80)); print('network')\nexcept OSError as e:\n    print('no network')")
