@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..forkloop import serve_forks
+
 __all__ = ["CLIENT", "PRELOAD", "TrustedZygote", "serve"]
 
 CLIENT = Path(__file__).resolve().parent / "_trusted_client.py"
@@ -102,6 +104,13 @@ def _child(request: dict, sockets: list) -> None:
         os._exit(code)
 
 
+def _request(line: bytes) -> dict:
+    request = json.loads(line)
+    if not (isinstance(request.get("argv"), list) and isinstance(request.get("cwd"), str)):
+        raise ValueError("a trusted kernel request needs argv (a list) and cwd (a string)")
+    return request
+
+
 def serve(path: str) -> None:
     """Import the trusted kernel's modules, then fork one for each client connecting to ``path``."""
     _die_with_parent()
@@ -110,71 +119,7 @@ def serve(path: str) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
-    kernels: dict[socket.socket, int] = {}
-    print("ready", flush=True)
-    while True:
-        readable, _, _ = select.select([listener, *kernels], [], [], 0.2)
-        for sock in readable:
-            if sock is listener:
-                conn, _ = listener.accept()
-                try:
-                    request = json.loads(conn.makefile("rb").readline())
-                    if not (isinstance(request.get("argv"), list) and isinstance(request.get("cwd"), str)):
-                        raise ValueError
-                except (ValueError, AttributeError):
-                    conn.close()
-                    continue
-                pid = os.fork()
-                if pid == 0:
-                    _child(request, [listener, conn, *kernels])
-                kernels[conn] = pid
-                conn.sendall(f"{pid}\n".encode())
-            else:
-                _from_client(sock, kernels)
-        _reap(kernels)
-
-
-def _from_client(sock: socket.socket, kernels: dict) -> None:
-    try:
-        data = sock.recv(256)
-    except OSError:
-        data = b""
-    if not data:
-        _kill(kernels.pop(sock))
-        sock.close()
-        return
-    for line in data.decode(errors="replace").splitlines():
-        word, _, number = line.partition(" ")
-        if word == "signal" and number.isdigit():
-            try:
-                os.kill(kernels[sock], int(number))
-            except (ProcessLookupError, ValueError):
-                pass
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _reap(kernels: dict) -> None:
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        for conn, kernel in list(kernels.items()):
-            if kernel == pid:
-                try:
-                    conn.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
-                except OSError:
-                    pass
-                conn.close()
-                del kernels[conn]
+    serve_forks(listener, _request, _child)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..forkloop import serve_forks
 from .records import GradingError, KernelRequest, Limits
 
 __all__ = ["CLIENT", "Zygote", "serve"]
@@ -146,78 +147,7 @@ def serve(path: str) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
-    kernels: dict[socket.socket, int] = {}
-
-    def stop(*_):
-        for pid in kernels.values():
-            _kill(pid)
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    print("ready", flush=True)
-    while True:
-        readable, _, _ = select.select([listener, *kernels], [], [], 0.2)
-        for sock in readable:
-            if sock is listener:
-                conn, _ = listener.accept()
-                try:
-                    request = KernelRequest.from_json(conn.makefile("rb").readline())
-                except (ValueError, TypeError):
-                    conn.close()
-                    continue
-                pid = os.fork()
-                if pid == 0:
-                    _child(request, [listener, conn, *kernels])
-                kernels[conn] = pid
-                conn.sendall(f"{pid}\n".encode())
-            else:
-                _from_client(sock, kernels)
-        _reap(kernels)
-
-
-def _from_client(sock: socket.socket, kernels: dict) -> None:
-    """A client relays a signal ("signal N"), or went away: then so does its kernel."""
-    try:
-        data = sock.recv(256)
-    except OSError:
-        data = b""
-    if not data:
-        _kill(kernels.pop(sock))
-        sock.close()
-        return
-    for line in data.decode(errors="replace").splitlines():
-        word, _, number = line.partition(" ")
-        if word == "signal" and number.isdigit():
-            try:
-                os.kill(kernels[sock], int(number))
-            except (ProcessLookupError, ValueError):
-                pass
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _reap(kernels: dict) -> None:
-    """Collect finished kernels and tell their clients how they ended."""
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        for conn, kernel in list(kernels.items()):
-            if kernel == pid:
-                try:
-                    conn.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
-                except OSError:
-                    pass
-                conn.close()
-                del kernels[conn]
+    serve_forks(listener, KernelRequest.from_json, _child)
 
 
 if __name__ == "__main__":
