@@ -189,10 +189,10 @@ def _relay_until_exit(pid: int) -> None:
 
 def _mounts(job: str, limits: Limits) -> None:
     mount(None, "/", None, _MS_REC | _MS_PRIVATE)
-    # The private /tmp hides the slot, and also the Python environment, gradelib and the cache
-    # when they live under /tmp (a checkout or CI clone there): bring those back read-only.
-    shown = [p for p in (*_python_roots(), str(GRADELIB), os.environ.get("MPLCONFIGDIR"))
-             if p and os.path.isdir(p) and Path(p).is_relative_to("/tmp")]
+    # The private /tmp hides the slot, and also the Python environment and gradelib when they
+    # live under /tmp (a checkout or CI clone there): bring those back read-only. (A matplotlib
+    # cache under /tmp stays hidden: matplotlib then makes a fresh one in the private /tmp.)
+    shown = [p for p in (*_python_roots(), str(GRADELIB)) if os.path.isdir(p) and Path(p).is_relative_to("/tmp")]
     keep = os.open(job, os.O_PATH | os.O_DIRECTORY)
     kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in shown]
     mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={limits.tmp_mb}m,mode=1777")
