@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradelib", description="Release, check and grade the backpropagation course.")
     parser.add_argument("--version", action="version", version=f"gradelib {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
+    from .grading.run import grade  # the defaults live on the keyword-only functions, stated once
+    from .selfcheck import check
+
+    grade_defaults, check_defaults = grade.__kwdefaults__, check.__kwdefaults__
     course_help = "the course folder (default: the current folder, if it holds solutions/ or course/)"
 
     rel = commands.add_parser("release", help="regenerate course/ from solutions/ with nbgrader")
@@ -116,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chk = commands.add_parser("check", help="run your notebook in a fresh kernel and list which tests pass")
     chk.add_argument("notebook", help="for example 01_calculus_recap/01_calculus_recap.ipynb")
-    chk.add_argument("--timeout", type=int, help="seconds per cell (default 60)")
+    chk.add_argument("--timeout", type=int, help=f"seconds per cell (default {check_defaults['timeout']}, as the grader)")
     chk.set_defaults(run=_check)
 
     grd = commands.add_parser("grade", help="autograde a class in parallel; write grades.csv, feedback and a report")
@@ -124,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     grd.add_argument("--out", required=True, help="folder for grades.csv, feedback/, report.md, report.png, gradebook.db")
     grd.add_argument("--course", help=course_help)
     grd.add_argument("--workers", type=int, help="notebooks graded at once (default: one per core)")
-    grd.add_argument("--timeout", type=int, help="seconds per cell (default 30, as nbgrader)")
-    grd.add_argument("--memory-mb", type=int, dest="memory_mb", help="memory per notebook in MiB (default 2048)")
+    grd.add_argument("--timeout", type=int, help=f"seconds per cell (default {grade_defaults['timeout']}, as nbgrader)")
+    grd.add_argument("--memory-mb", type=int, dest="memory_mb",
+                     help=f"memory per notebook in MiB (default {grade_defaults['memory_mb']})")
     grd.add_argument("--db", help="gradebook URL (default: SQLite in --out; e.g. postgresql://user@host/dbname)")
     grd.add_argument("--no-isolation", action="store_true", dest="no_isolation",
                      help="run notebooks without the bubblewrap sandbox (every feedback page says so)")

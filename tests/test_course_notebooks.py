@@ -11,7 +11,7 @@ import pytest
 from gradelib.course import units
 from tests.notebooks import course_notebook, errors, execute_copy
 
-READABLE_IN_TESTS = {"AssertionError", "ExerciseError", "GradientCheckError", "NotImplementedError"}  # ExerciseError: gradelib.testing
+READABLE_IN_TESTS = {"AssertionError", "ExerciseError", "GradientCheckError", "GradientCheckInconclusive", "NotImplementedError"}  # ExerciseError: gradelib.testing
 
 
 @pytest.mark.slow
