@@ -66,7 +66,7 @@ def trusted_kernels() -> list:
     """Trusted kernels still running: their clients (our children) and the zygote's forks."""
     from gradelib.bridge import execute
 
-    ours = [cmd for cmd in children(os.getpid()).values() if "_trusted_client" in cmd or "bridge.trusted" in cmd]
+    ours = [cmd for cmd in children(os.getpid()).values() if "_forkclient" in cmd or "bridge.trusted" in cmd]
     zygote = execute._zygote
     return ours + (list(children(zygote.proc.pid)) if zygote is not None and zygote.alive() else [])
 

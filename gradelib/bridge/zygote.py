@@ -3,7 +3,7 @@
 Every graded notebook needs a trusted kernel, and importing ipykernel, numpy, matplotlib and
 gradelib costs about 0.7 s of CPU, as much again as grading the notebook. A
 :class:`TrustedZygote` imports them once; each trusted kernel is then a ``fork`` of it, started
-through ``_trusted_client.py`` (what jupyter_client launches and signals: it relays signals to
+through ``gradelib/_forkclient.py`` (what jupyter_client launches and signals: it relays signals to
 the kernel and exits with it). The zygote runs outside the sandbox, like the trusted kernels,
 and never runs a notebook's code; it dies with the process that owns it, and takes its
 kernels with it. A kernel dies when its client goes away.
@@ -25,7 +25,7 @@ from ..forkloop import serve_forks
 
 __all__ = ["CLIENT", "PRELOAD", "TrustedZygote", "serve"]
 
-CLIENT = Path(__file__).resolve().parent / "_trusted_client.py"
+CLIENT = Path(__file__).resolve().parent.parent / "_forkclient.py"
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "matplotlib", "matplotlib.pyplot", "gradelib",
            "gradelib.testing", "gradelib.bridge.trusted")
 
@@ -68,7 +68,7 @@ class TrustedZygote:
         return self.proc is not None and self.proc.poll() is None
 
     def command(self, kernel_args: list[str]) -> list[str]:
-        return [sys.executable, "-I", str(CLIENT), self.socket, "--", *kernel_args]
+        return [sys.executable, "-I", str(CLIENT), self.socket, "{}", "--", *kernel_args]
 
 
 def _die_with_parent() -> None:

@@ -7,7 +7,7 @@ kernel. The zygote never runs a learner's code, and with isolation on it lives i
 sandbox itself (``sandbox.zygote_command``), so the speed-up costs no boundary.
 
 jupyter_client starts a kernel as its own subprocess, so the command it runs is
-``_zygote_client.py`` (stdlib only, ``python -I``, about 20 ms): it sends the zygote a
+``gradelib/_forkclient.py`` (stdlib only, ``python -I``, about 20 ms): it sends the zygote a
 ``KernelRequest`` over a Unix socket, relays the signals it receives (interrupts, terminate)
 and exits with the kernel. When the client goes away, the zygote kills its kernel.
 
@@ -23,6 +23,7 @@ environment, each kernel's own output goes to ``kernel.log`` in its job folder.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import select
 import shutil
@@ -37,7 +38,7 @@ from .records import GradingError, KernelRequest, Limits
 
 __all__ = ["CLIENT", "Zygote", "serve"]
 
-CLIENT = Path(__file__).with_name("_zygote_client.py")
+CLIENT = Path(__file__).resolve().parent.parent / "_forkclient.py"
 # Not pyplot nor matplotlib_inline: they bind to the IPython shell that exists only in the kernel.
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.core.interactiveshell", "numpy", "numpy.testing",
            "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg", "gradelib", "gradelib.grading.guard")
@@ -100,8 +101,8 @@ class Zygote:
             os.chown(path, self.limits.uid, self.limits.uid)
 
     def client_command(self, kernel_args: list[str]) -> list[str]:
-        return [sys.executable, "-I", str(CLIENT), self.socket, self.limits.to_json(), str(int(self.isolated)),
-                "--", *kernel_args]
+        request = json.dumps({"limits": json.loads(self.limits.to_json()), "isolated": self.isolated})
+        return [sys.executable, "-I", str(CLIENT), self.socket, request, "--", *kernel_args]
 
 
 def _child(request: KernelRequest, sockets: list[socket.socket]) -> None:
