@@ -130,7 +130,12 @@ def check(notebook: str | os.PathLike, *, timeout: int = DEFAULT_TIMEOUT) -> Che
     if not isinstance(timeout, int) or timeout < 1:
         raise CheckError(f"the timeout is in whole seconds per cell, at least 1; got {timeout!r}")
     unit = path.stem
-    notes = _run_as_graded(nb, unit, _release_of(unit, path), timeout)
+    from .bridge.execute import stop_shared_zygote
+
+    try:
+        notes = _run_as_graded(nb, unit, _release_of(unit, path), timeout)
+    finally:
+        stop_shared_zygote()  # nothing of the check outlives it
 
     results, attempted, broken = [], True, None
     for cell in nb.cells:

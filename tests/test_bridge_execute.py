@@ -62,6 +62,15 @@ def children(parent: int) -> dict[int, str]:
     return found
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _trusted_zygote_ends_with_the_module():
+    """The module's tests share this process's trusted zygote; it must not outlive them."""
+    yield
+    from gradelib.bridge import execute
+
+    execute.stop_shared_zygote()
+
+
 def trusted_kernels() -> list:
     """Trusted kernels still running: their clients (our children) and the zygote's forks."""
     from gradelib.bridge import execute

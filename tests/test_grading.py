@@ -390,14 +390,15 @@ def graded(tmp_path_factory, course):
     private = tempfile.mkdtemp(prefix="gl-test-")  # the run's temporary folders go here: checked empty afterwards
     saved = tempfile.tempdir, os.environ.get("GRADELIB_CANARY")
     tempfile.tempdir, os.environ["GRADELIB_CANARY"] = private, CANARY
+    before = set(_descendants(os.getpid()))  # what earlier tests in this process may still own
     try:
         run = grade(submissions=subs, out=out, workers=2, timeout=30, memory_mb=1536, progress=False,
                     root=course)
     finally:
         tempfile.tempdir = saved[0]
         os.environ.pop("GRADELIB_CANARY")
-    leftovers = {"children": _descendants(os.getpid()), "processes": _processes_mentioning(private),
-                 "files": os.listdir(private)}
+    leftovers = {"children": sorted(set(_descendants(os.getpid())) - before),
+                 "processes": _processes_mentioning(private), "files": os.listdir(private)}
     os.rmdir(private)
     return run, subs, out, leftovers
 

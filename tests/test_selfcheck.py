@@ -1,12 +1,14 @@
 """Does `gradelib check` tell a learner, in one table, what the grader will do with each visible test?"""
 from __future__ import annotations
 
+import os
+
 import nbformat
 import pytest
 
 from gradelib.cli import main
 from gradelib.selfcheck import CheckError, check
-from tests.test_grading import UNIT, cell_with, insert_after, learner
+from tests.test_grading import UNIT, _descendants, cell_with, insert_after, learner
 
 pytestmark = pytest.mark.slow
 
@@ -45,10 +47,11 @@ def test_partial_work_shows_the_failure_message_of_a_wrong_exercise(tmp_path):
 def test_solved_notebook_exits_zero(tmp_path, capsys):
     """Does a fully solved notebook pass with all visible points, without being modified on disk?"""
     path = write(learner(UNIT, solved="all"), tmp_path)
-    before = path.read_bytes()
+    before, processes = path.read_bytes(), set(_descendants(os.getpid()))
     assert main(["check", str(path)]) == 0
     assert "6 of 6 visible points; 4 of 4 tests pass" in capsys.readouterr().out
     assert path.read_bytes() == before
+    assert set(_descendants(os.getpid())) <= processes, "a process started by the check outlived it"
 
 
 def test_a_syntax_error_is_reported_as_a_syntax_error_on_its_exercise(tmp_path):

@@ -105,6 +105,18 @@ def shared_zygote():
     return _zygote
 
 
+def stop_shared_zygote() -> None:
+    """Stop this process's TrustedZygote if one runs (a later use starts a new one).
+
+    A worker keeps its zygote for all its jobs; a one-off run (``gradelib check``, a test)
+    calls this when it is done, so no process outlives it.
+    """
+    global _zygote
+    if _zygote is not None:
+        _zygote.__exit__(None, None, None)
+        _zygote = None
+
+
 def _trusted_environment() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "GRADELIB_SANDBOX"))}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [GRADELIB_PARENT, os.environ.get("PYTHONPATH")]))
