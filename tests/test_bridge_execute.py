@@ -35,6 +35,7 @@ def cell(source, role, name):
 
 
 def run(cells, tmp_path, timeout=20):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     nb = new_notebook(cells=cells)
     nb, _ = BridgedExecute(timeout=timeout).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     return {c.metadata.get("nbgrader", {}).get("grade_id", f"own{i}"): c for i, c in enumerate(nb.cells)}
@@ -132,12 +133,61 @@ def test_a_hanging_learner_call_is_the_tests_timeout_and_the_notebook_goes_on(tm
 
 
 def test_a_learner_kernel_that_dies_mid_test_stops_the_run_and_leaves_no_process(tmp_path):
+    """The run stops; the trusted kernel stays for the process's next notebook, and ends with it."""
+    from gradelib.bridge import execute
+
     cells = [cell("def die():\n    import os\n    os._exit(1)", "solution", "die"), cell("die()", "test", "test_die")]
     with pytest.raises(DeadKernelError):
         run(cells, tmp_path)
+    assert len(trusted_kernels()) == 2  # one kernel: its stand-in and the zygote's fork
+    execute.stop_shared_zygote()
     for _ in range(50):  # the zygote reaps a kernel within a few tenths of a second of its client
         if not trusted_kernels():
             break
         time.sleep(0.1)
     assert trusted_kernels() == []
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".gradelib-bridge")]
+
+
+def pid_of(test_cell) -> int:
+    return int(text(test_cell).split("trusted pid ")[1].split()[0])
+
+
+def test_the_next_notebook_gets_the_same_trusted_kernel_as_a_fresh_one(tmp_path):
+    """Nothing a notebook's tests left in the kernel reaches the next notebook's tests."""
+    first = run([
+        cell("def f():\n    return 1", "solution", "f"),
+        cell("import os, warnings, numpy as np, matplotlib\n"
+             "leftover = f()\nwarnings.simplefilter('error')\nnp.seterr(all='raise')\nnp.set_printoptions(precision=2)\n"
+             "matplotlib.rcParams['lines.linewidth'] = 9\nos.chdir('/')\nnp.random.seed(0)\n"
+             "print('draw', np.random.randint(1 << 30))\nprint('trusted pid', os.getpid())", "test", "t"),
+    ], tmp_path / "a")
+    assert not errors(first["t"]), first["t"].outputs
+    second = run([
+        cell("def f():\n    return 2", "solution", "f"),
+        cell("import os, warnings, numpy as np, matplotlib\n"
+             "assert 'leftover' not in globals() and f() == 2\n"
+             "assert ('error', None, Warning, None, 0) not in warnings.filters\n"
+             "assert np.geterr()['divide'] == 'warn' and np.get_printoptions()['precision'] == 8\n"
+             "assert matplotlib.rcParams['lines.linewidth'] != 9 and os.getcwd() != '/'\n"
+             "assert len(In) == 2, In\n"
+             "print('draw', np.random.randint(1 << 30))\nprint('trusted pid', os.getpid())", "test", "t"),
+    ], tmp_path / "b")
+    assert not errors(second["t"]), second["t"].outputs
+    assert pid_of(first["t"]) == pid_of(second["t"])
+    assert second["t"].execution_count == first["t"].execution_count  # numbered as in a new kernel
+    draws = [text(c["t"]).split("draw ")[1].split()[0] for c in (first, second)]
+    assert draws[0] != draws[1]  # seeded afresh, not left at the first notebook's seed
+
+
+def test_a_trusted_kernel_that_died_is_replaced_for_the_next_notebook(tmp_path):
+    import signal
+
+    def notebook():
+        return [cell("def f():\n    return 1", "solution", "f"),
+                cell("import os\nassert f() == 1\nprint('trusted pid', os.getpid())", "test", "t")]
+
+    first = pid_of(run(notebook(), tmp_path / "a")["t"])
+    os.kill(first, signal.SIGKILL)
+    second = run(notebook(), tmp_path / "b")["t"]
+    assert not errors(second) and pid_of(second) != first

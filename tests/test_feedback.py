@@ -81,6 +81,8 @@ def assert_safe_feedback_page(page: str) -> None:
     external = re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=[\"']?(?:https?:)?//[^\"' >]+", page)
     assert not external, f"the page loads from the network: {external[:3]}"
     assert 'id="MathJax-script"' in page and "window.MathJax" in page, "MathJax is not inlined"
+    assert page.count('id="MathJax-script"') == 1 and "gradelib-mathjax-" not in page, "MathJax inlined once, in place"
+    assert page.index('id="MathJax-script"') < page.index("<body"), "MathJax belongs in the page's head"
 
 
 def _submissions(folder: Path, released: Path = RELEASED) -> Path:
@@ -163,3 +165,32 @@ def test_feedback_settings_are_serializable_for_the_formgrader():
     config = nbgrader_config()
     json.dumps(config)
     assert config.GenerateFeedback.HTMLExporter.template_name == "gradelib_feedback"
+
+
+def test_the_feedback_exporter_makes_nbconverts_page_with_less_work():
+    """FeedbackExporter skips HTMLExporter's BeautifulSoup pass and inlines MathJax last: is the page,
+    as a browser parses it, the one nbconvert's own exporter makes with the same settings?"""
+    from bs4 import BeautifulSoup
+    from nbconvert.exporters import HTMLExporter
+    from traitlets.config import Config
+
+    from gradelib.feedback import FeedbackExporter, feedback_config
+
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    test = {"grade": True, "solution": False, "grade_id": "test_f", "points": 2, "score": 1, "locked": True}
+    answer = nbformat.v4.new_code_cell("def f(x):\n    return x < 2 and x > 0  # <img> in code",
+                                       metadata={"nbgrader": {"solution": True, "grade": False, "grade_id": "f"}})
+    answer.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"}),
+                      nbformat.v4.new_output("display_data", data={"text/html": "<b>bold</b><IMG src='a.png'>"})]
+    checked = nbformat.v4.new_code_cell("assert f(1)", metadata={"nbgrader": test})
+    checked.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="f(1) is wrong", traceback=[])]
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("Math $x^2$, an image <img src='b.png'> and one <img alt='given' src='c.png'>."),
+        answer, checked])
+    resources = {"nbgrader": {"notebook": UNIT, "score": 1, "max_score": 2, "late_penalty": 0}}
+    config = Config({"HTMLExporter": feedback_config().GenerateFeedback.HTMLExporter})
+    ours, _ = FeedbackExporter(config=config).from_notebook_node(nb, resources={**resources})
+    theirs, _ = HTMLExporter(config=config).from_notebook_node(nb, resources={**resources})
+    assert ours.count(f'alt="{"No description has been provided for this image"}"') == 3  # output, HTML output, markdown
+    assert "alt='given'" in ours or 'alt="given"' in ours
+    assert str(BeautifulSoup(ours, "html.parser")) == theirs

@@ -11,14 +11,17 @@ sandbox). For each notebook it starts a second, ordinary IPython kernel outside 
   learner's objects. The cell's outputs are the trusted kernel's, followed by what the
   learner's code printed during the test (stream text only: a displayed value, and so partial
   credit, can only come from the trusted side). A hanging learner call is the cell's timeout.
-* the trusted kernel is forked from a zygote that has imported ipykernel, numpy, matplotlib
-  and gradelib once per process (``gradelib.bridge.zygote``), so no notebook pays for them;
+* the trusted kernel is kept by the process for every notebook it runs, each starting with
+  ``gradelib.bridge.trusted.fresh_notebook`` (a fresh namespace and process-wide state); it is
+  forked from a zygote that has imported ipykernel, numpy, matplotlib and gradelib
+  (``gradelib.bridge.zygote``), so a replacement costs no imports either;
 * every **other cell** runs in the learner's kernel as usual; a **given cell** (locked, neither
   test nor solution) also has its definitions (imports, functions, classes; not its
   computations) run in the trusted kernel, so tests have ``np``, ``gradelib`` and helpers of
   their own.
 
-Both kernels are owned by ``preprocess``: the trusted one is shut down with the learner's.
+``preprocess`` owns the learner's kernel; the trusted kernel and its zygote belong to the process
+(a grading worker keeps them for all its jobs) and end with it, or with ``stop_shared_zygote``.
 """
 from __future__ import annotations
 
@@ -87,6 +90,7 @@ class TrustedKernelManager(AsyncKernelManager):
 
 
 _zygote = None
+_kernel = None  # this process's trusted kernel (a _SharedKernel), kept for every notebook it runs
 
 
 def shared_zygote():
@@ -106,15 +110,99 @@ def shared_zygote():
 
 
 def stop_shared_zygote() -> None:
-    """Stop this process's TrustedZygote if one runs (a later use starts a new one).
+    """Stop this process's trusted kernel and its TrustedZygote if they run (a later use starts new ones).
 
-    A worker keeps its zygote for all its jobs; a one-off run (``gradelib check``, a test)
-    calls this when it is done, so no process outlives it.
+    A worker keeps them for all its jobs; a one-off run (``gradelib check``, a test) calls
+    this when it is done, so no process outlives it.
     """
-    global _zygote
+    global _zygote, _kernel
+    kernel, _kernel = _kernel, None
+    if kernel is not None:
+        kernel.stop()
     if _zygote is not None:
         _zygote.__exit__(None, None, None)
         _zygote = None
+
+
+class _SharedKernel:
+    """The trusted kernel one process keeps for all the notebooks it runs (``trusted.fresh_notebook``
+    makes it a new kernel to each). Its client lives on the event loop that started it."""
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="gradelib-trusted-")
+        self.km = TrustedKernelManager(transport="ipc", ip=os.path.join(self.folder, "kernel"),
+                                       connection_file=os.path.join(self.folder, "kernel.json"))
+        self.kc = None
+        self.loop = asyncio.get_running_loop()
+
+    async def start(self, timeout: float) -> None:
+        self.km.zygote = shared_zygote()
+        await self.km.start_kernel(cwd=self.folder, env=_trusted_environment())
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        await self.kc.wait_for_ready(timeout=timeout)
+
+    def stop(self) -> None:
+        """Synchronous, from any loop or none (at exit): the kernel's stand-in is killed, and the zygote
+        kills the kernel when its client goes away; a kernel started without a zygote is its stand-in."""
+        if self.kc is not None:
+            self.kc.stop_channels()
+        process = getattr(self.km.provisioner, "process", None) if self.km.has_kernel else None
+        if process is not None:
+            try:
+                process.kill()
+                process.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+async def _run_silently(client, code: str, timeout: float) -> dict:
+    """Run bookkeeping code silently in a trusted kernel; its reply's content."""
+    msg_id = client.execute(code, silent=True, store_history=False)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise TimeoutError("the trusted interpreter did not answer")
+        try:
+            reply = await client.get_shell_msg(timeout=remaining)
+        except Empty:
+            continue
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"]
+
+
+FRESH = "__import__('gradelib.bridge.trusted', fromlist=['_']).fresh_notebook()"
+FRESH_SECONDS = 10  # a kernel that takes longer to reset is replaced
+
+
+async def _kernel_for_a_notebook(startup_timeout: float) -> _SharedKernel:
+    """This process's trusted kernel, made fresh for a new notebook; started (or replaced) as needed."""
+    global _kernel
+    for attempt in range(2):
+        kernel = _kernel
+        if kernel is not None and kernel.loop is not asyncio.get_running_loop():
+            kernel.stop()  # its client belongs to another event loop
+            kernel = _kernel = None
+        if kernel is None:
+            kernel = _kernel = _SharedKernel()
+            atexit.register(lambda k=kernel: k.stop() if _kernel is k else None)
+            try:
+                await kernel.start(startup_timeout)
+            except BaseException:
+                _kernel = None
+                kernel.stop()
+                raise
+        try:
+            if await kernel.km.is_alive() and (await _run_silently(kernel.kc, FRESH, FRESH_SECONDS)).get("status") == "ok":
+                return kernel
+        except (TimeoutError, OSError, RuntimeError):
+            pass
+        _kernel = None  # dead, stuck or broken: replaced by a new one
+        kernel.stop()
+    raise RuntimeError("the trusted interpreter could not be started for this notebook")
 
 
 def _trusted_environment() -> dict:
@@ -133,64 +221,24 @@ class TrustedTestsMixin:
         try:
             return super().preprocess(nb, resources, km)
         finally:
-            self._stop_trusted()
+            self._trusted = None  # the kernel stays for the next notebook, which starts by resetting it
 
-    # --- the trusted kernel's lifecycle ---------------------------------------------------
+    # --- the trusted kernel ---------------------------------------------------------------
 
     async def async_start_new_kernel(self, **kwargs):
-        await super().async_start_new_kernel(**kwargs)
-        folder = tempfile.mkdtemp(prefix="gradelib-trusted-")
-        manager = TrustedKernelManager(transport="ipc", ip=os.path.join(folder, "kernel"),
-                                       connection_file=os.path.join(folder, "kernel.json"))
-        manager.zygote = shared_zygote()
-        self._trusted = {"km": manager, "kc": None, "folder": folder}
-        await manager.start_kernel(cwd=folder, env=_trusted_environment())
+        # The trusted kernel is made fresh while the learner's starts.
+        trusted = asyncio.ensure_future(_kernel_for_a_notebook(self.startup_timeout))
+        try:
+            await super().async_start_new_kernel(**kwargs)
+        finally:
+            self._trusted = await trusted
 
     # nbclient binds its sync wrappers to its own coroutines: rebind them to ours.
     start_new_kernel = run_sync(async_start_new_kernel)
 
-    async def _trusted_client(self):
-        trusted = self._trusted
-        if trusted["kc"] is None:
-            client = trusted["km"].client()
-            client.start_channels()
-            await client.wait_for_ready(timeout=self.startup_timeout)
-            trusted["kc"] = client
-        return trusted["kc"]
-
-    def _stop_trusted(self) -> None:
-        trusted, self._trusted = getattr(self, "_trusted", None), None
-        if trusted is None:
-            return
-        async def stop():
-            if trusted["kc"] is not None:
-                trusted["kc"].stop_channels()
-            try:
-                await trusted["km"].shutdown_kernel(now=True)
-            except Exception:  # noqa: BLE001 - already dead is fine
-                pass
-            await trusted["km"].cleanup_resources() if hasattr(trusted["km"], "cleanup_resources") else None
-
-        try:
-            run_sync(stop)()
-        finally:
-            shutil.rmtree(trusted["folder"], ignore_errors=True)
-
     async def _trusted_run(self, code: str, timeout: float = 60) -> dict:
         """Run bookkeeping code silently in the trusted kernel; its reply's content."""
-        client = await self._trusted_client()
-        msg_id = client.execute(code, silent=True, store_history=False)
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise TimeoutError("the trusted interpreter did not answer")
-            try:
-                reply = await client.get_shell_msg(timeout=remaining)
-            except Empty:
-                continue
-            if reply["parent_header"].get("msg_id") == msg_id:
-                return reply["content"]
+        return await _run_silently(self._trusted.kc, code, timeout)
 
     # --- cells ------------------------------------------------------------------------------
 
@@ -212,7 +260,7 @@ class TrustedTestsMixin:
         return str(Path(folder).resolve())
 
     async def _execute_test(self, cell, cell_index, execution_count, store_history):
-        client = await self._trusted_client()
+        client = self._trusted.kc
         token = secrets.token_hex(16)
         path = os.path.join(self._learner_folder(), f".gradelib-bridge-{token[:12]}.sock")
         opened = await self._trusted_run(
@@ -222,7 +270,7 @@ class TrustedTestsMixin:
             serving = self.kc.execute(f"__import__('gradelib.bridge.agent', fromlist=['_']).serve({path!r}, {token!r})",
                                       silent=True, store_history=False, stop_on_error=False)
         learner_km, learner_kc, source = self.km, self.kc, cell.source
-        self.km, self.kc = self._trusted["km"], client
+        self.km, self.kc = self._trusted.km, client
         # The sandbox's tamper repair (gradelib.grading.guard) is for the learner's kernel: not needed here.
         cell.source = "\n".join(line for line in source.split("\n") if "gradelib.grading.guard" not in line)
         try:

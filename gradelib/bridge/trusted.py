@@ -5,8 +5,19 @@ Started outside the sandbox, in a private empty folder, as ``python -m gradelib.
 test cells run here, and a name they use that this interpreter does not define is looked up
 in the learner's kernel through the session the grader opens for each test cell:
 
-    open_session(path, token)   before the test cell: listen on ``path``
+    fresh_notebook()            before a notebook: this kernel as a new one (see below)
+    open_session(path, token)   before a test cell: listen on ``path``
     close_session()             after it: tell the learner's agent to stop, close the socket
+
+One trusted kernel serves every notebook a grading worker grades (starting one costs more CPU
+than grading a small notebook). ``fresh_notebook`` makes it a new kernel to the next notebook's
+tests: the user namespace, ``In``/``Out`` and the execution count are IPython's reset; the
+process-wide state a test can change (warnings filters, numpy's error handling and print
+options, matplotlib's settings and figures, the working folder, ``sys.path``) goes back to
+what the kernel had before its first notebook; the random generators of ``random`` and
+``numpy.random`` are seeded afresh from the operating system, as a new process's are. Only
+imported modules are kept. Learner code never runs here: what a test received from the
+learner is data (or handles to the learner's kernel, which end with it).
 
 The learner's agent connects when the grader asks it to serve; the first learner name the
 test uses waits for that connection (at most ``ACCEPT_SECONDS``).
@@ -21,7 +32,7 @@ from .codec import BridgeError, read_frame
 from .peer import Peer
 from .proxy import Proxy, TrustedNamespace
 
-__all__ = ["ACCEPT_SECONDS", "Session", "close_session", "current", "open_session"]
+__all__ = ["ACCEPT_SECONDS", "Session", "close_session", "current", "fresh_notebook", "open_session"]
 
 ACCEPT_SECONDS = 20
 
@@ -115,6 +126,55 @@ def close_session() -> None:
     session, _session = _session, None
     if session is not None:
         session.close()
+
+
+class _Baseline:
+    """The process-wide state a fresh kernel has, taken before its first notebook; restored before each next."""
+
+    def __init__(self):
+        import warnings
+
+        import matplotlib
+        import numpy as np
+
+        self.cwd, self.path = os.getcwd(), list(sys.path)
+        self.warnings = list(warnings.filters)
+        self.errors, self.printing = np.geterr(), np.get_printoptions()
+        self.rc = dict(matplotlib.rcParams)
+
+    def restore(self) -> None:
+        import random
+        import warnings
+
+        import matplotlib
+        import numpy as np
+
+        os.chdir(self.cwd)
+        sys.path[:] = self.path
+        warnings.filters[:] = self.warnings
+        warnings._filters_mutated()
+        np.seterr(**self.errors)
+        np.set_printoptions(**self.printing)
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+        dict.update(matplotlib.rcParams, self.rc)  # as stored: no re-validation, no warnings
+        random.seed()
+        np.random.seed()
+
+
+_baseline: _Baseline | None = None
+
+
+def fresh_notebook() -> None:
+    """This kernel, to the next notebook's tests, as a new one (see the module docstring)."""
+    global _baseline
+    close_session()
+    from IPython import get_ipython
+
+    get_ipython().reset(new_session=True)
+    if _baseline is None:
+        _baseline = _Baseline()
+    _baseline.restore()
 
 
 def _die_with_parent() -> None:

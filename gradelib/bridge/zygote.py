@@ -26,7 +26,7 @@ from ..forkloop import serve_forks
 __all__ = ["CLIENT", "PRELOAD", "TrustedZygote", "serve"]
 
 CLIENT = Path(__file__).resolve().parent.parent / "_forkclient.py"
-PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "matplotlib", "matplotlib.pyplot", "gradelib",
+PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "numpy", "matplotlib", "matplotlib.pyplot", "gradelib",
            "gradelib.testing", "gradelib.bridge.trusted")
 
 

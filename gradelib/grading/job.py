@@ -81,6 +81,7 @@ def configure(spec: JobSpec, zygote, kernel_cwd: Path):
     execute.timeout = int(spec.timeout)
     late = f"the cell ran longer than {spec.timeout} s and was interrupted (an endless loop?)"
     execute.error_on_timeout = {"ename": "CellTimeoutError", "evalue": late, "traceback": [f"CellTimeoutError: {late}"]}
+    execute.shutdown_kernel = "immediate"  # the kernel is discarded: no need to wait for it to stop itself
     execute.kernel_manager_class = kernel_manager_class(zygote)
     execute.kernel_cwd = str(kernel_cwd)
     execute.imports = _imports_of_given_cells(release / spec.unit / f"{spec.unit}.ipynb")

@@ -39,9 +39,11 @@ from .records import GradingError, KernelRequest, Limits
 __all__ = ["CLIENT", "Zygote", "serve"]
 
 CLIENT = Path(__file__).resolve().parent.parent / "_forkclient.py"
-# Not pyplot nor matplotlib_inline: they bind to the IPython shell that exists only in the kernel.
-PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.core.interactiveshell", "numpy", "numpy.testing",
-           "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg", "gradelib", "gradelib.grading.guard")
+# pyplot binds to the kernel's IPython shell at its first figure, not when imported; matplotlib_inline
+# binds when imported, so it is left to the kernel.
+PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython.core.interactiveshell", "numpy",
+           "numpy.testing", "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.pyplot",
+           "gradelib", "gradelib.grading.guard")
 
 
 class Zygote:
