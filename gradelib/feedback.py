@@ -91,6 +91,9 @@ class _MemoryBytecodeCache(jinja2.BytecodeCache):
 
 
 _BYTECODE = _MemoryBytecodeCache()
+# The same for the whole process: Jinja folds a filter applied to a constant into the compiled
+# template (``{{ "" | gradelib_mathjax }}``), and compiled templates are shared (above).
+_MATHJAX_MARKER = f"<!--gradelib-mathjax-{secrets.token_hex(16)}-->"
 _IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)", re.IGNORECASE)
 NO_ALT_TEXT = "No description has been provided for this image"  # nbconvert's words
 
@@ -104,7 +107,7 @@ class FeedbackExporter(HTMLExporter):
       the alt text applies: it is added by a pattern here, and the parse (a third of a page's
       time) is skipped.
     * MathJax (the ``gradelib_mathjax`` filter), 2 MB of script, goes in last: the template
-      renders a marker unique to the exporter, replaced once the page is done.
+      renders a marker unique to the process, replaced once the page is done.
     * Compiled templates are shared by every exporter of the process (``_MemoryBytecodeCache``):
       a grading worker makes one page per notebook.
     """
@@ -114,13 +117,9 @@ class FeedbackExporter(HTMLExporter):
 
         environment = super()._create_environment()
         environment.bytecode_cache = _BYTECODE
-        marker = markupsafe.Markup(self._mathjax_marker)
+        marker = markupsafe.Markup(_MATHJAX_MARKER)
         environment.filters["gradelib_mathjax"] = lambda _unused=None: marker
         return environment
-
-    @functools.cached_property
-    def _mathjax_marker(self) -> str:
-        return f"<!--gradelib-mathjax-{secrets.token_hex(16)}-->"
 
     def from_notebook_node(self, nb, resources=None, **kw):
         from nbconvert.exporters.templateexporter import TemplateExporter
@@ -137,7 +136,7 @@ class FeedbackExporter(HTMLExporter):
         self.register_filter("filter_data_type", filter_data_type)
         html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         html = _IMG_WITHOUT_ALT.sub(f'<img alt="{NO_ALT_TEXT}"', html)
-        return html.replace(self._mathjax_marker, str(mathjax_script()), 1), resources
+        return html.replace(_MATHJAX_MARKER, str(mathjax_script()), 1), resources
 
 
 def feedback_config():

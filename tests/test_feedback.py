@@ -191,6 +191,8 @@ def test_the_feedback_exporter_makes_nbconverts_page_with_less_work():
     config = Config({"HTMLExporter": feedback_config().GenerateFeedback.HTMLExporter})
     ours, _ = FeedbackExporter(config=config).from_notebook_node(nb, resources={**resources})
     theirs, _ = HTMLExporter(config=config).from_notebook_node(nb, resources={**resources})
+    again, _ = FeedbackExporter(config=config).from_notebook_node(nb, resources={**resources})
+    assert again == ours, "a later exporter of the process (compiled templates shared) makes the same page"
     assert ours.count(f'alt="{"No description has been provided for this image"}"') == 3  # output, HTML output, markdown
     assert "alt='given'" in ours or 'alt="given"' in ours
     assert str(BeautifulSoup(ours, "html.parser")) == theirs
