@@ -40,9 +40,10 @@ def release(
         raise ReleaseError(f"no unit {', '.join(map(repr, unknown))} in {root / 'solutions'}; the units are: {', '.join(known)}")
     out = Path(release_dir).resolve() if release_dir else root / "course"
     written = []
-    from .database import gradebook_lock
+    from .database import gradebook_lock, new_gradebooks_in_process
 
-    with tempfile.TemporaryDirectory(prefix="gradelib-release-") as tmp, gradebook_lock(db_url or "sqlite://"):
+    with tempfile.TemporaryDirectory(prefix="gradelib-release-") as tmp, gradebook_lock(db_url or "sqlite://"), \
+            new_gradebooks_in_process():
         config = nbgrader_config(root=root, db_url=db_url or f"sqlite:///{tmp}/gradebook.db", release_directory=str(out))
         api = NbGraderAPI(CourseDirectory(config=config), config=config)
         for unit in names:

@@ -43,7 +43,8 @@ from nbformat.v4 import new_output
 
 from .zygote import TrustedZygote
 
-__all__ = ["TrustedKernelManager", "TrustedTestsMixin", "cell_role", "definitions_only"]
+__all__ = ["TrustedKernelManager", "TrustedTestsMixin", "cell_role", "definitions_only", "prepare_trusted_kernel",
+           "shared_zygote", "stop_shared_zygote"]
 
 STOP_SECONDS = 5  # to let the learner's agent stop after a test, before and after an interrupt
 GRADELIB_PARENT = str(Path(__file__).resolve().parent.parent.parent)
@@ -211,6 +212,16 @@ def _trusted_environment() -> dict:
     env["MPLBACKEND"] = "agg"
     env["PYTHONNOUSERSITE"] = "1"
     return env
+
+
+def prepare_trusted_kernel(timeout: float = 60) -> bool:
+    """Start this process's trusted kernel now (from a thread with no running event loop: the one that
+    will run the notebooks), so the first notebook does not wait for it; whether it is ready."""
+    try:
+        run_sync(_kernel_for_a_notebook)(timeout)
+        return True
+    except Exception:  # noqa: BLE001 - the first notebook tries again, and reports what fails
+        return False
 
 
 class TrustedTestsMixin:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -186,6 +187,7 @@ def worker_main() -> int:
     import nbconvert.preprocessors  # noqa: F401  (the heavy machinery, before the first job arrives)
     import nbgrader.apps  # noqa: F401
 
+    from ..bridge.execute import prepare_trusted_kernel, shared_zygote
     from .zygote import Zygote
 
     protocol = os.fdopen(os.dup(1), "w")
@@ -194,7 +196,13 @@ def worker_main() -> int:
     config = WorkerConfig.from_json(sys.stdin.readline())
     _private_job_disk(config)
     cache = matplotlib.get_cachedir()
+    # The trusted kernels' zygote starts beside the learners' (both import for about a second), and the
+    # trusted kernel is ready before the first job arrives.
+    trusted = threading.Thread(target=shared_zygote, daemon=True)
+    trusted.start()
     zygote = Zygote(config.folder, limits=config.limits, isolated=config.isolated, cache=cache).__enter__()
+    trusted.join()
+    prepare_trusted_kernel()
     try:
         for line in sys.stdin:
             spec = JobSpec.from_json(line)
