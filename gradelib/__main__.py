@@ -1,6 +1,6 @@
 """`python -m gradelib` runs the gradelib command."""
 import sys
 
-from .cli import main
+from .cli import command
 
-sys.exit(main())
+sys.exit(command())

@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "command", "main"]
 
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by SIGINT
 
@@ -167,6 +167,14 @@ class _Interrupts:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
         return False
+
+
+def command() -> int:
+    """The ``gradelib`` program (its console script and ``python -m gradelib``)."""
+    from .startup import skip_unused_imports
+
+    skip_unused_imports()
+    return main()
 
 
 def main(argv: list[str] | None = None) -> int:

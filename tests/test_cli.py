@@ -179,3 +179,18 @@ def test_a_real_interrupt_of_a_running_release(tmp_path):
     if proc.returncode == 0:
         pytest.skip("the release finished before the interrupt arrived")
     assert proc.returncode == 130 and _one_line(err) == "gradelib release: interrupted"
+
+
+def test_the_program_skips_the_grammar_jsonschema_never_needs_here():
+    """`python -m gradelib` (and the console script, the same function) runs without importing
+    rfc3987_syntax (1 s of CPU at import), and still reads and validates notebooks."""
+    import subprocess
+    import sys
+
+    code = ("import sys, runpy; sys.argv = ['gradelib', '--version']\n"
+            "try:\n    runpy.run_module('gradelib', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "import nbformat; nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')]))\n"
+            "print('loaded' if sys.modules.get('rfc3987_syntax') else 'skipped')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("skipped")

@@ -183,6 +183,9 @@ def _private_job_disk(config: WorkerConfig) -> None:
 
 def worker_main() -> int:
     """Read a WorkerConfig, then JobSpec lines; answer each with a JobResult line on the original stdout."""
+    from ..startup import skip_unused_imports
+
+    skip_unused_imports()
     import matplotlib
     import nbconvert.preprocessors  # noqa: F401  (the heavy machinery, before the first job arrives)
     import nbgrader.apps  # noqa: F401
