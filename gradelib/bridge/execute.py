@@ -41,6 +41,7 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 
+from ..kernels import PromptShutdownMixin
 from .zygote import TrustedZygote
 
 __all__ = ["TrustedKernelManager", "TrustedTestsMixin", "cell_role", "definitions_only", "prepare_trusted_kernel",
@@ -78,7 +79,7 @@ def definitions_only(source: str) -> str:
     return ast.unparse(ast.fix_missing_locations(ast.Module(body=guarded, type_ignores=[]))) if guarded else ""
 
 
-class TrustedKernelManager(AsyncKernelManager):
+class TrustedKernelManager(PromptShutdownMixin, AsyncKernelManager):
     """Starts a trusted kernel (``gradelib.bridge.trusted``): forked from the zygote, or ``python -m``."""
 
     zygote = None  # a TrustedZygote, when one is running

@@ -234,7 +234,9 @@ def kernel_manager_class(zygote):
     """An AsyncKernelManager class whose kernels come from ``zygote``, with IPC channels in their cwd."""
     from jupyter_client.manager import AsyncKernelManager
 
-    class SandboxKernelManager(AsyncKernelManager):
+    from ..kernels import PromptShutdownMixin
+
+    class SandboxKernelManager(PromptShutdownMixin, AsyncKernelManager):
         async def _async_pre_start_kernel(self, **kw):
             cwd = Path(kw.get("cwd") or zygote.job_folder("kernel"))
             kw["cwd"] = str(cwd)
