@@ -22,7 +22,7 @@ from .codec import BridgeError, FrameReader, MalformedMessage, write_frame
 from .operations import perform
 from .values import Decoder, Encoder, Snapshot
 
-__all__ = ["LearnerError", "Peer", "remote_error"]
+__all__ = ["LearnerError", "Peer", "forget_error_types", "remote_error"]
 
 MAX_MESSAGE_CHARS = 20_000  # of an exception's message
 
@@ -35,6 +35,11 @@ class LearnerError(Exception):
 
 
 _error_types: dict[str, type] = {}
+
+
+def forget_error_types() -> None:
+    """Drop the exception types made for the other side's errors (a trusted kernel does, between notebooks)."""
+    _error_types.clear()
 
 
 def remote_error(name, message) -> BaseException:

@@ -14,7 +14,8 @@ than grading a small notebook). ``fresh_notebook`` makes it a new kernel to the 
 tests: the user namespace, ``In``/``Out`` and the execution count are IPython's reset; the
 process-wide state a test can change (warnings filters, numpy's error handling and print
 options, matplotlib's settings and figures, the working folder, ``sys.path``) goes back to
-what the kernel had before its first notebook; the random generators of ``random`` and
+what the kernel had before its first notebook, and the exception types made for the learner's
+errors are forgotten; the random generators of ``random`` and
 ``numpy.random`` are seeded afresh from the operating system, as a new process's are. Only
 imported modules are kept. Learner code never runs here: what a test received from the
 learner is data (or handles to the learner's kernel, which end with it).
@@ -29,7 +30,7 @@ import socket
 import sys
 
 from .codec import BridgeError, read_frame
-from .peer import Peer
+from .peer import Peer, forget_error_types
 from .proxy import Proxy, TrustedNamespace
 
 __all__ = ["ACCEPT_SECONDS", "Session", "close_session", "current", "fresh_notebook", "open_session"]
@@ -172,6 +173,8 @@ def fresh_notebook() -> None:
     from IPython import get_ipython
 
     get_ipython().reset(new_session=True)
+    sys.last_type = sys.last_value = sys.last_traceback = None  # the last notebook's error, and its frames
+    forget_error_types()
     if _baseline is None:
         _baseline = _Baseline()
     _baseline.restore()
