@@ -154,7 +154,8 @@ def pid_of(test_cell) -> int:
 
 
 def test_the_next_notebook_gets_the_same_trusted_kernel_as_a_fresh_one(tmp_path):
-    """Nothing a notebook's tests left in the kernel reaches the next notebook's tests."""
+    """Nothing a notebook's tests left in the kernel reaches the next notebook's tests: not its names, its
+    settings, its error, nor its patches to gradelib's and numpy's modules and classes."""
     first = run([
         cell("def f():\n    return 1\nclass OwnError(Exception):\n    pass\ndef g():\n    raise OwnError('mine')", "solution", "f"),
         cell("import os, warnings, numpy as np, matplotlib\n"
@@ -162,7 +163,10 @@ def test_the_next_notebook_gets_the_same_trusted_kernel_as_a_fresh_one(tmp_path)
              "    assert type(error).__name__ == 'OwnError' and 'OwnError' in peer._error_types\n"
              "leftover = f()\nwarnings.simplefilter('error')\nnp.seterr(all='raise')\nnp.set_printoptions(precision=2)\n"
              "matplotlib.rcParams['lines.linewidth'] = 9\nos.chdir('/')\nnp.random.seed(0)\n"
-             "print('draw', np.random.randint(1 << 30))\nprint('trusted pid', os.getpid())", "test", "t"),
+             "print('draw', np.random.randint(1 << 30))\nprint('trusted pid', os.getpid())\n"
+             "import gradelib.bridge.peer as peer, gradelib.testing as testing\n"
+             "peer.Peer.request = None\ndel peer.Peer.close\ntesting.assert_close = None\nnp.allclose = None",
+             "test", "t"),
         cell("raise ValueError('left behind')", "test", "t_fails"),
     ], tmp_path / "a")
     assert not errors(first["t"]), first["t"].outputs
@@ -171,7 +175,10 @@ def test_the_next_notebook_gets_the_same_trusted_kernel_as_a_fresh_one(tmp_path)
         cell("def f():\n    return 2", "solution", "f"),
         cell("import os, warnings, numpy as np, matplotlib\n"
              "assert 'leftover' not in globals() and f() == 2\n"
-             "import sys, gradelib.bridge.peer as peer\nassert not peer._error_types and sys.last_value is None\n"
+             "import sys, gradelib.bridge.peer as peer, gradelib.testing as testing\n"
+             "assert not peer._error_types and sys.last_value is None\n"
+             "assert callable(peer.Peer.request) and callable(peer.Peer.close)\n"
+             "assert callable(testing.assert_close) and callable(np.allclose)\n"
              "assert ('error', None, Warning, None, 0) not in warnings.filters\n"
              "assert np.geterr()['divide'] == 'warn' and np.get_printoptions()['precision'] == 8\n"
              "assert matplotlib.rcParams['lines.linewidth'] != 9 and os.getcwd() != '/'\n"

@@ -13,7 +13,8 @@ One trusted kernel serves every notebook a grading worker grades (starting one c
 than grading a small notebook). ``fresh_notebook`` makes it a new kernel to the next notebook's
 tests: the user namespace, ``In``/``Out`` and the execution count are IPython's reset; the
 process-wide state a test can change (warnings filters, numpy's error handling and print
-options, matplotlib's settings and figures, the working folder, ``sys.path``) goes back to
+options, matplotlib's settings and figures, the working folder, ``sys.path``, the attributes of
+numpy's and gradelib's modules and classes, ``KEPT_MODULES``) goes back to
 what the kernel had before its first notebook, and the exception types made for the learner's
 errors are forgotten; the random generators of ``random`` and
 ``numpy.random`` are seeded afresh from the operating system, as a new process's are. Only
@@ -129,6 +130,51 @@ def close_session() -> None:
         session.close()
 
 
+# Modules whose attributes, and whose classes' attributes, a test may patch (and should put back):
+# they are put back before the next notebook, as a new kernel would have them.
+KEPT_MODULES = ("math", "random", "numpy", "numpy.linalg", "numpy.random", "numpy.testing", "gradelib",
+                "gradelib.check", "gradelib.numerical", "gradelib.errors", "gradelib.report", "gradelib.probe",
+                "gradelib.diagnose", "gradelib.learner", "gradelib.timeaxis", "gradelib.verify", "gradelib.kinks",
+                "gradelib.layer", "gradelib.steps", "gradelib.roundoff", "gradelib.progress", "gradelib.testing",
+                "gradelib.bridge.codec", "gradelib.bridge.values", "gradelib.bridge.operations", "gradelib.bridge.peer",
+                "gradelib.bridge.proxy")  # not this module: its globals are the kernel's own bookkeeping
+
+
+class _Attributes:
+    """The attributes of some modules and of the classes they define, as they were: ``restore`` puts back
+    each one that was replaced or deleted (a patch), and leaves those added since."""
+
+    def __init__(self, names: tuple[str, ...]):
+        import importlib
+
+        self.modules, self.saved = {}, {}
+        for name in names:
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+            self.modules[name] = module
+            self.saved[module] = dict(vars(module))
+            for value in vars(module).values():
+                if isinstance(value, type) and value.__module__ == name:
+                    self.saved[value] = dict(vars(value))
+
+    def restore(self) -> None:
+        for name, module in self.modules.items():
+            sys.modules[name] = module
+        for owner, saved in self.saved.items():
+            now = vars(owner)
+            try:  # what was added stays: packages add submodules and caches as they are used
+                for key, value in saved.items():
+                    if now.get(key, _MISSING) is not value:
+                        setattr(owner, key, value)
+            except (AttributeError, TypeError):  # a built-in type: nothing of it could have been changed
+                pass
+
+
+_MISSING = object()
+
+
 class _Baseline:
     """The process-wide state a fresh kernel has, taken before its first notebook; restored before each next."""
 
@@ -142,6 +188,7 @@ class _Baseline:
         self.warnings = list(warnings.filters)
         self.errors, self.printing = np.geterr(), np.get_printoptions()
         self.rc = dict(matplotlib.rcParams)
+        self.attributes = _Attributes(KEPT_MODULES)
 
     def restore(self) -> None:
         import random
@@ -161,6 +208,7 @@ class _Baseline:
         dict.update(matplotlib.rcParams, self.rc)  # as stored: no re-validation, no warnings
         random.seed()
         np.random.seed()
+        self.attributes.restore()
 
 
 _baseline: _Baseline | None = None
@@ -169,6 +217,8 @@ _baseline: _Baseline | None = None
 def fresh_notebook() -> None:
     """This kernel, to the next notebook's tests, as a new one (see the module docstring)."""
     global _baseline
+    if _baseline is not None:
+        _baseline.attributes.restore()  # first: what follows uses these modules
     close_session()
     from IPython import get_ipython
 
