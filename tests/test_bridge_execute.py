@@ -203,3 +203,21 @@ def test_a_trusted_kernel_that_died_is_replaced_for_the_next_notebook(tmp_path):
     os.kill(first, signal.SIGKILL)
     second = run(notebook(), tmp_path / "b")["t"]
     assert not errors(second) and pid_of(second) != first
+
+
+def test_a_zygote_started_early_is_the_one_used_and_lives_on(tmp_path):
+    """start_shared_zygote returns at once; shared_zygote waits for that same zygote, which stays alive
+    (a zygote dies with the thread that started it: it must be started where it is used)."""
+    from gradelib.bridge import execute
+
+    execute.stop_shared_zygote()
+    started = time.monotonic()
+    execute.start_shared_zygote()
+    early = execute._zygote
+    assert early is not None and not early.ready and time.monotonic() - started < 0.5
+    assert execute.shared_zygote() is early and early.ready
+    time.sleep(0.5)
+    assert early.alive() and execute.shared_zygote() is early
+    cells = run([cell("def f():\n    return 1", "solution", "f"),
+                 cell("assert f() == 1\nprint('ok')", "test", "t")], tmp_path)
+    assert "ok" in text(cells["t"]) and execute._zygote is early

@@ -45,7 +45,7 @@ from ..kernels import PromptShutdownMixin
 from .zygote import TrustedZygote
 
 __all__ = ["TrustedKernelManager", "TrustedTestsMixin", "cell_role", "definitions_only", "prepare_trusted_kernel",
-           "shared_zygote", "stop_shared_zygote"]
+           "shared_zygote", "start_shared_zygote", "stop_shared_zygote"]
 
 STOP_SECONDS = 5  # to let the learner's agent stop after a test, before and after an interrupt
 GRADELIB_PARENT = str(Path(__file__).resolve().parent.parent.parent)
@@ -98,17 +98,35 @@ _kernel = None  # this process's trusted kernel (a _SharedKernel), kept for ever
 def shared_zygote():
     """This process's TrustedZygote, started on first use and stopped when the process exits; None if it cannot start."""
     global _zygote
-    if _zygote is not None and _zygote.alive():
-        return _zygote
-    if _zygote is not None:
+    if _zygote is not None and not _zygote.alive():
         _zygote.__exit__(None, None, None)
+        _zygote = None
+    if _zygote is None:
+        start_shared_zygote()
+        if _zygote is None:
+            return None
     try:
-        _zygote = TrustedZygote(_trusted_environment()).__enter__()
+        _zygote.wait_ready()  # at once if it is ready; started by start_shared_zygote, it may still be importing
+        return _zygote
     except (OSError, RuntimeError):
         _zygote = None
         return None
-    atexit.register(_zygote.__exit__, None, None, None)
-    return _zygote
+
+
+def start_shared_zygote() -> None:
+    """Start this process's TrustedZygote without waiting for its imports (``shared_zygote`` waits).
+    From the thread that will use it: the zygote dies with the thread that started it."""
+    global _zygote
+    if _zygote is not None and _zygote.alive():
+        return
+    zygote = TrustedZygote(_trusted_environment())
+    try:
+        zygote.start()
+    except OSError:
+        zygote.__exit__(None, None, None)
+        return
+    _zygote = zygote
+    atexit.register(zygote.__exit__, None, None, None)
 
 
 def stop_shared_zygote() -> None:

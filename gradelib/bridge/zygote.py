@@ -36,19 +36,32 @@ class TrustedZygote:
     def __init__(self, env: dict):
         self.env, self.proc, self.folder = env, None, None
         self.socket = ""
+        self.ready = False
 
     def __enter__(self) -> TrustedZygote:
+        self.start()
+        self.wait_ready()
+        return self
+
+    def start(self) -> None:
+        """Start the zygote without waiting for its imports (``wait_ready`` does). Call it from the thread
+        that will own the zygote: it dies with the thread that started it (Linux's parent-death signal)."""
         self.folder = tempfile.mkdtemp(prefix="gradelib-trusted-zygote-")
         os.chmod(self.folder, 0o700)
         self.socket = os.path.join(self.folder, "zygote.sock")
         self.proc = subprocess.Popen([sys.executable, "-m", "gradelib.bridge.zygote", self.socket], env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, start_new_session=True, cwd=self.folder)
+
+    def wait_ready(self) -> None:
+        """Wait until the zygote serves; RuntimeError (and the zygote stopped) when it does not start."""
+        if self.ready:
+            return
         ready, _, _ = select.select([self.proc.stdout], [], [], 120)
         if not (ready and self.proc.stdout.readline().strip() == "ready"):
             self.__exit__(None, None, None)
             raise RuntimeError("the trusted kernels' zygote did not start")
-        return self
+        self.ready = True
 
     def __exit__(self, *exc) -> None:
         if self.proc is not None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import threading
 import traceback
 from pathlib import Path
 
@@ -190,7 +189,7 @@ def worker_main() -> int:
     import nbconvert.preprocessors  # noqa: F401  (the heavy machinery, before the first job arrives)
     import nbgrader.apps  # noqa: F401
 
-    from ..bridge.execute import prepare_trusted_kernel, shared_zygote
+    from ..bridge.execute import prepare_trusted_kernel, start_shared_zygote
     from .zygote import Zygote
 
     protocol = os.fdopen(os.dup(1), "w")
@@ -199,12 +198,10 @@ def worker_main() -> int:
     config = WorkerConfig.from_json(sys.stdin.readline())
     _private_job_disk(config)
     cache = matplotlib.get_cachedir()
-    # The trusted kernels' zygote starts beside the learners' (both import for about a second), and the
-    # trusted kernel is ready before the first job arrives.
-    trusted = threading.Thread(target=shared_zygote, daemon=True)
-    trusted.start()
+    # The trusted kernels' zygote imports while the learners' does (about a second each), and the trusted
+    # kernel is ready before the first job arrives. Both from this thread: a zygote dies with its thread.
+    start_shared_zygote()
     zygote = Zygote(config.folder, limits=config.limits, isolated=config.isolated, cache=cache).__enter__()
-    trusted.join()
     prepare_trusted_kernel()
     try:
         for line in sys.stdin:
