@@ -14,7 +14,7 @@ than grading a small notebook). ``fresh_notebook`` makes it a new kernel to the 
 tests: the user namespace, ``In``/``Out`` and the execution count are IPython's reset; the
 process-wide state a test can change (warnings filters, numpy's error handling and print
 options, matplotlib's settings and figures, the working folder, ``sys.path``, the attributes of
-numpy's and gradelib's modules and classes, ``KEPT_MODULES``) goes back to
+numpy's and gradelib's modules and classes, ``kept_modules``) goes back to
 what the kernel had before its first notebook, and the exception types made for the learner's
 errors are forgotten; the random generators of ``random`` and
 ``numpy.random`` are seeded afresh from the operating system, as a new process's are. Only
@@ -130,14 +130,15 @@ def close_session() -> None:
         session.close()
 
 
-# Modules whose attributes, and whose classes' attributes, a test may patch (and should put back):
-# they are put back before the next notebook, as a new kernel would have them.
-KEPT_MODULES = ("math", "random", "numpy", "numpy.linalg", "numpy.random", "numpy.testing", "gradelib",
-                "gradelib.check", "gradelib.numerical", "gradelib.errors", "gradelib.report", "gradelib.probe",
-                "gradelib.diagnose", "gradelib.learner", "gradelib.timeaxis", "gradelib.verify", "gradelib.kinks",
-                "gradelib.layer", "gradelib.steps", "gradelib.roundoff", "gradelib.progress", "gradelib.testing",
-                "gradelib.bridge.codec", "gradelib.bridge.values", "gradelib.bridge.operations", "gradelib.bridge.peer",
-                "gradelib.bridge.proxy")  # not this module: its globals are the kernel's own bookkeeping
+def kept_modules() -> tuple[str, ...]:
+    """Modules whose attributes, and whose classes' attributes, a test may patch (and should put back):
+    they are put back before the next notebook. The modules the learner's kernel guards (but builtins,
+    which IPython and ipykernel rebind as they run cells), ``random``, and gradelib's own here."""
+    from ..grading.guard import PROTECTED_MODULES
+
+    return (*(name for name in PROTECTED_MODULES if name != "builtins"), "random", "gradelib.testing",
+            "gradelib.bridge.codec", "gradelib.bridge.values", "gradelib.bridge.operations", "gradelib.bridge.peer",
+            "gradelib.bridge.proxy")  # not this module: its globals are the kernel's own bookkeeping
 
 
 class _Attributes:
@@ -188,7 +189,7 @@ class _Baseline:
         self.warnings = list(warnings.filters)
         self.errors, self.printing = np.geterr(), np.get_printoptions()
         self.rc = dict(matplotlib.rcParams)
-        self.attributes = _Attributes(KEPT_MODULES)
+        self.attributes = _Attributes(kept_modules())
 
     def restore(self) -> None:
         import random
